@@ -1,0 +1,62 @@
+"""Exceptions raised by pastas_projects.
+
+Every exception names the item it concerns and what is wrong with it. They subclass
+the built-in exception a user would expect (``KeyError`` for a missing item,
+``ValueError`` for bad values, ``TypeError`` for wrong types), so existing ``except``
+clauses keep working.
+"""
+
+
+class PastasProjectsError(Exception):
+    """Base class of all pastas_projects errors."""
+
+
+class ItemNotFoundError(PastasProjectsError, KeyError):
+    """An item (series or model) is not in the store."""
+
+    def __str__(self) -> str:  # KeyError would print the repr of the message
+        return str(self.args[0]) if self.args else ""
+
+
+class ItemExistsError(PastasProjectsError, ValueError):
+    """An item exists and ``overwrite=True`` was not given."""
+
+
+class InvalidNameError(PastasProjectsError, ValueError):
+    """A name is empty, too long or unsafe as a file or key name."""
+
+
+class SeriesValueError(PastasProjectsError, ValueError):
+    """A series has values or timestamps that cannot be stored."""
+
+
+class SeriesTypeError(PastasProjectsError, TypeError):
+    """A series is of the wrong type (not numeric, no DatetimeIndex, several columns)."""
+
+
+class MetadataError(PastasProjectsError, ValueError):
+    """Metadata is not a JSON-serialisable dict with string keys."""
+
+
+class ModelSeriesError(PastasProjectsError, ValueError):
+    """A model uses series that are not in the store or differ from the stored ones."""
+
+
+class SeriesInUseError(PastasProjectsError, ValueError):
+    """A series that models use would be deleted or overwritten without ``force=True``."""
+
+
+class UnsupportedURIError(PastasProjectsError, ValueError):
+    """A store URI has a scheme no connector handles."""
+
+
+class StoreConnectionError(PastasProjectsError, ConnectionError):
+    """The database behind a connector cannot be reached."""
+
+
+class NotSupportedError(PastasProjectsError, NotImplementedError):
+    """The connector does not support this operation (e.g. versions or snapshots)."""
+
+
+class ModelBuildError(PastasProjectsError, ValueError):
+    """A model cannot be built from the stored series."""

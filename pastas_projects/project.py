@@ -1,0 +1,235 @@
+"""PastasProject: a Pastas project whose series and models live in a store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+import pastas as ps
+from tqdm.auto import tqdm
+
+from pastas_projects.calibration import (
+    DEFAULT_STATISTICS,
+    Outcome,
+    build_model,
+    fit_statistics,
+    solve_batch,
+)
+from pastas_projects.connectors.base import BaseConnector
+from pastas_projects.database import Database
+from pastas_projects.errors import ItemExistsError
+
+
+class PastasProject:
+    """Manage Pastas series and models kept in a database or on disk.
+
+    Parameters
+    ----------
+    name : str
+        Name of the project.
+    connector : BaseConnector
+        Where the data lives, e.g. ``pp.ArcticConnector("x", "lmdb://./pastas_data")``.
+
+    Attributes
+    ----------
+    db : Database
+        Read, write and delete series and models: ``pr.db.get_oseries("x")``.
+
+    Examples
+    --------
+    >>> import pastas_projects as pp
+    >>> pr = pp.PastasProject("demo", pp.DictConnector("demo"))
+
+    """
+
+    def __init__(self, name: str, connector: BaseConnector) -> None:
+        self.name = name
+        self.db = Database(connector)
+
+    def __repr__(self) -> str:
+        return f"<PastasProject {self.name!r} on {self.db.conn!r}>"
+
+    # ------------------------------------------------------------------ models
+    def create_model(
+        self,
+        oseries: str,
+        recharge: tuple[str, str] | str | None = "nearest",
+        stresses: Sequence[str] = (),
+        rfunc: str = "Exponential",
+        recharge_model: str = "Linear",
+        name: str | None = None,
+        noise: bool = False,
+        add: bool = True,
+        overwrite: bool = False,
+    ) -> ps.Model:
+        """Build a model from stored series (and store it).
+
+        Parameters
+        ----------
+        oseries : str
+            Name of the oseries.
+        recharge : (str, str), "nearest" or None, optional
+            Precipitation and evaporation stress names for a RechargeModel;
+            ``"nearest"`` (default) picks the stresses of kind ``prec`` and ``evap``
+            nearest to the oseries by ``x``/``y`` metadata; None adds no recharge.
+        stresses : sequence of str, optional
+            Further stresses (e.g. pumping); see
+            :func:`pastas_projects.calibration.build_model`.
+        rfunc : str, optional
+            Response function of the recharge, default ``"Exponential"``.
+        recharge_model : str, optional
+            Recharge model, default ``"Linear"``.
+        name : str, optional
+            Model name; defaults to the oseries name.
+        noise : bool, optional
+            Add an AR(1) noise model.
+        add : bool, optional
+            Store the model (default True).
+        overwrite : bool, optional
+            Replace a stored model of that name.
+
+        Returns
+        -------
+        pastas.Model
+            The (unsolved) model.
+
+        """
+        model_name = name or oseries
+        if add and not overwrite and self.db.conn._has("models", model_name):
+            raise ItemExistsError(
+                f"model {model_name!r} is already in the store; use overwrite=True to replace it"
+            )
+        ml, inputs, versions = build_model(
+            self.db, oseries, recharge, stresses, rfunc, recharge_model, name, noise
+        )
+        if add:
+            self.db._write_model(ml, inputs, versions)
+        return ml
+
+    def solve_models(
+        self,
+        names: str | Iterable[str] | None = None,
+        only_changed: bool = False,
+        progressbar: bool = True,
+        raise_errors: bool = False,
+        **solve_kwargs: Any,
+    ) -> pd.DataFrame:
+        """Solve models one after another and store the results.
+
+        Parameters
+        ----------
+        names : str or list of str, optional
+            Models to solve (default all).
+        only_changed : bool, optional
+            Only models that are unsolved, failed, or whose series changed since
+            they were solved.
+        progressbar : bool, optional
+            Show a progress bar.
+        raise_errors : bool, optional
+            Raise the first failure instead of recording it and going on.
+        **solve_kwargs
+            Passed to :meth:`pastas.Model.solve`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per model: ``ok``, ``step``, ``seconds``, ``error`` and the fit
+            statistics. Failures are also stored with the model (``status`` ``failed``).
+
+        """
+        if isinstance(names, str):
+            names = [names]
+        names = self.db.model_names if names is None else list(names)
+        if only_changed:
+            names = self.db.stale_models(names)
+        bar = tqdm(total=len(names), desc="Solving models", disable=not progressbar)
+
+        def progress(outcome: Outcome) -> None:
+            bar.update(1)
+            if raise_errors and not outcome.ok:
+                raise RuntimeError(f"model {outcome.name!r} failed: {outcome.error}")
+
+        try:
+            outcomes = solve_batch(self.db, names, solve_kwargs, progress)
+        finally:
+            bar.close()
+        failed = [o for o in outcomes if not o.ok]
+        if failed and progressbar:
+            print(
+                f"{len(failed)} of {len(outcomes)} models failed, e.g. {failed[0].name}: "
+                f"{failed[0].error}"
+            )
+        return outcomes_table(outcomes)
+
+    # ------------------------------------------------------------------ results
+    def get_statistics(
+        self,
+        statistics: str | Sequence[str] = DEFAULT_STATISTICS,
+        names: str | Iterable[str] | None = None,
+        progressbar: bool = False,
+    ) -> pd.DataFrame:
+        """Fit statistics per model.
+
+        Statistics stored at solve time (:data:`DEFAULT_STATISTICS`) are read from
+        the store; any other ``pastas`` statistic (a method of ``ml.stats``) is
+        computed on the rebuilt model.
+
+        Parameters
+        ----------
+        statistics : str or list of str
+            E.g. ``["evp", "rmse"]``.
+        names : str or list of str, optional
+            Models (default all).
+        progressbar : bool, optional
+            Show a progress bar when models must be rebuilt.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per model, one column per statistic (NaN for unsolved models).
+
+        """
+        statistics = [statistics] if isinstance(statistics, str) else list(statistics)
+        infos = self.db._model_infos(names)
+        rows = {n: info.get("statistics") or {} for n, info in infos.items()}
+        missing = [s for s in statistics if s not in DEFAULT_STATISTICS]
+        if missing:
+            for name in tqdm(list(infos), desc="Computing statistics", disable=not progressbar):
+                ml = self.db.get_models(name)
+                for stat in missing:
+                    rows[name][stat] = float(getattr(ml.stats, stat)())
+        table = pd.DataFrame.from_dict(rows, orient="index", columns=statistics, dtype=float)
+        table.index.name = "model"
+        return table
+
+    def get_parameters(
+        self, names: str | Iterable[str] | None = None, parameters: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Optimal parameters per model (initial ones for unsolved models).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per model, one column per parameter.
+
+        """
+        infos = self.db._model_infos(names)
+        table = pd.DataFrame.from_dict(
+            {n: info.get("parameters", {}) for n, info in infos.items()}, orient="index"
+        ).astype(float)
+        table.index.name = "model"
+        return table if parameters is None else table.reindex(columns=list(parameters))
+
+
+def outcomes_table(outcomes: Sequence[Outcome]) -> pd.DataFrame:
+    """Table of batch outcomes: one row per model, its statistics as columns."""
+    columns = ["ok", "step", "seconds", "error"]
+    rows = {o.name: {c: getattr(o, c) for c in columns} | o.statistics for o in outcomes}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table = table.reindex(columns=columns + [c for c in table.columns if c not in columns])
+    table.index.name = "name"
+    return table
+
+
+__all__ = ["PastasProject", "fit_statistics", "outcomes_table"]
