@@ -35,7 +35,7 @@ def series_hash(series: pd.Series) -> str:
     pastas model makes of it.
     """
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(np.ascontiguousarray(series.index.asi8).tobytes())
+    digest.update(np.ascontiguousarray(series.index.as_unit("ns").asi8).tobytes())
     digest.update(np.ascontiguousarray(series.to_numpy(dtype="float64")).tobytes())
     return digest.hexdigest()
 
@@ -59,7 +59,7 @@ def user_metadata(metadata: dict) -> dict:
 def frame_for_storage(series: pd.Series, name: str) -> pd.DataFrame:
     """One-column frame handed to a connector (column named after the item)."""
     frame = series.to_frame(name=name)
-    frame.index.name = None
+    frame.index = frame.index.rename(None)  # never rename the caller's index in place
     return frame
 
 
@@ -69,16 +69,14 @@ def restore_series(frame: pd.DataFrame, name: str, metadata: dict) -> pd.Series:
     Restores what backends may lose: the column name (the series is named after the
     item), the index name and the index frequency.
     """
-    series = frame.iloc[:, 0]
-    series.name = name
-    series.index.name = metadata.get(INDEX_NAME_KEY)
+    index = frame.index.rename(metadata.get(INDEX_NAME_KEY))
     freq = metadata.get(FREQ_KEY)
-    if freq is not None and series.index.freq is None:
+    if freq is not None and index.freq is None:
         try:
-            series.index.freq = freq
-        except ValueError:  # not conforming any more: leave freq unset
+            index = pd.DatetimeIndex(index, freq=freq)
+        except ValueError:  # the timestamps do not conform to it: leave freq unset
             pass
-    return series
+    return pd.Series(frame.iloc[:, 0].to_numpy(), index=index, name=name)
 
 
 def series_key(library: str, name: str) -> str:

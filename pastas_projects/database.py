@@ -207,8 +207,8 @@ class Database(ModelStore):
             Allow overwriting a stress that models use.
 
         """
-        metadata = dict(metadata or {})
-        if kind is not None:
+        if kind is not None and isinstance(metadata, dict | None):
+            metadata = dict(metadata or {})
             if not isinstance(kind, str):
                 raise TypeError(f"kind of stress {name!r} must be a str, not {type(kind).__name__}")
             metadata["kind"] = kind

@@ -187,7 +187,9 @@ def validate_series(series: Any, name: str, what: str = "series") -> pd.Series:
         )
     if not (pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series)):
         raise SeriesTypeError(f"{label}: values must be numeric, got dtype {series.dtype}")
-    if pd.api.types.is_complex_dtype(series.dtype) or isinstance(series.dtype, pd.api.extensions.ExtensionDtype):
+    if pd.api.types.is_complex_dtype(series.dtype) or isinstance(
+        series.dtype, pd.api.extensions.ExtensionDtype
+    ):
         raise SeriesTypeError(
             f"{label}: values must be a plain int or float dtype, got {series.dtype}"
         )

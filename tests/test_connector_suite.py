@@ -1,0 +1,33 @@
+"""The shared connector suite, run against every connector configuration."""
+
+import pytest
+
+import pastas_projects as pp
+from pastas_projects.testing import ConnectorSuite
+
+CONFIGURATIONS = ["dict", "arctic-lmdb", "arctic-mongodb", "pystore"]
+
+
+@pytest.fixture(params=CONFIGURATIONS)
+def connector(request, tmp_path):
+    kind = request.param
+    if kind == "dict":
+        conn = pp.DictConnector("suite")
+    elif kind == "arctic-lmdb":
+        conn = pp.ArcticConnector("suite", f"lmdb://{tmp_path / 'arctic'}")
+    elif kind == "arctic-mongodb":
+        uri = request.getfixturevalue("mongo_uri")
+        conn = pp.ArcticConnector(
+            f"suite_{request.node.name[-40:]}".replace("[", "_")
+            .replace("]", "_")
+            .replace("-", "_"),
+            uri,
+        )
+    else:
+        conn = pp.PystoreConnector("suite", tmp_path / "pystore")
+    yield conn
+    conn.close()
+
+
+class TestConnectors(ConnectorSuite):
+    """Every test of the suite, on every configuration."""
