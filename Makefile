@@ -1,0 +1,39 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   create .venv, install, run the main job on the embedded store ./pastas_data
+#   make test   create/update .venv and run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+STORE ?= lmdb://./pastas_data
+
+.PHONY: install demo test lint bench bench-quick clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/pastas-projects demo --store $(STORE)
+
+test: $(STAMP)
+	$(PY) -m pytest -ra
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check pastas_projects tests benchmarks
+	$(VENV)/bin/ruff format --check pastas_projects tests benchmarks
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_store.py --json bench_results/store.json
+	$(PY) benchmarks/bench_calibrate.py --json bench_results/calibrate.json
+
+bench-quick: $(STAMP)
+	$(PY) benchmarks/bench_store.py --quick
+	$(PY) benchmarks/bench_calibrate.py --quick
+
+clean:
+	rm -rf $(VENV) pastas_data .pytest_cache
