@@ -260,7 +260,6 @@ class ConnectorSuite(VersionSuite, SafetySuite):
         " padded",
         "CON",
         "a:b",
-        None,
         12,
     ]
 
@@ -269,6 +268,12 @@ class ConnectorSuite(VersionSuite, SafetySuite):
         before = store_state(filled.db)
         with pytest.raises(InvalidNameError, match="name"):
             filled.db.add_stress(meteo[0], name, kind="prec")
+        assert store_state(filled.db) == before
+
+    def test_nameless_series_needs_a_name(self, filled, meteo):
+        before = store_state(filled.db)
+        with pytest.raises(InvalidNameError, match="None"):
+            filled.db.add_oseries(meteo[0].rename(None))
         assert store_state(filled.db) == before
 
     @pytest.mark.parametrize(
