@@ -65,4 +65,5 @@ class SQLiteConnector(BaseConnector):
             raise KeyError(f"{library}/{name}")
 
     def close(self):
+        """Close the database file."""
         self.db.close()
