@@ -40,7 +40,9 @@ class SeriesCache:
     """Series read for rebuilding models, shared by the models of one call.
 
     Stresses are shared by many models (one meteo station serves many wells), so a
-    batch reads each of them once.
+    batch reads each of them once. Series are handed out with a microsecond index,
+    the unit pastas 2 works in: pastas converts other units itself, in place, and
+    mixing units makes its index unions fall back to slow object arrays.
     """
 
     def __init__(self, db: Database) -> None:
@@ -51,7 +53,12 @@ class SeriesCache:
         """Read a series once; later calls get the same object back."""
         key = (library, name, as_of)
         if key not in self.items:
-            self.items[key] = self.db._read_series(library, name, as_of)
+            series, stored = self.db._read_series(library, name, as_of)
+            try:
+                series.index = series.index.as_unit("us")
+            except ValueError:  # sub-microsecond timestamps: leave them to pastas
+                pass
+            self.items[key] = (series, stored)
         return self.items[key]
 
 
