@@ -49,7 +49,7 @@ def connect(uri: str, name: str = "pastas_projects") -> BaseConnector:
         )
     scheme, rest = uri.split("://", 1)
     scheme = scheme.lower()
-    if scheme in ("lmdb", "mongodb", "s3", "s3s", "mem"):
+    if scheme in ("lmdb", "mongodb", "mongodb+srv", "s3", "s3s", "mem"):
         from pastas_projects.connectors.arctic import ArcticConnector
 
         return ArcticConnector(name, uri)
