@@ -34,6 +34,10 @@ class SeriesTypeError(PastasProjectsError, TypeError):
     """A series is of the wrong type (not numeric, no DatetimeIndex, several columns)."""
 
 
+class CSVParseError(SeriesValueError):
+    """A CSV file cannot be read as one time series (bad dates, values or layout)."""
+
+
 class MetadataError(PastasProjectsError, ValueError):
     """Metadata is not a JSON-serialisable dict with string keys."""
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pastas_projects.errors import SeriesValueError
+from pastas_projects.errors import CSVParseError
 
 __all__ = ["CSVParseError", "read_csv", "read_folder", "unit_factor"]
 
@@ -25,10 +25,6 @@ _LENGTH = {"mm": 1e-3, "cm": 1e-2, "dm": 1e-1, "m": 1.0}
 _ISO_START = re.compile(r"^\d{4}-?\d{2}")
 _DMY = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?: .*)?$")
 _MISSING = {"", "nan", "NaN", "NAN", "NA", "N/A", "null", "NULL", "None", "-"}
-
-
-class CSVParseError(SeriesValueError):
-    """A CSV file cannot be read as one time series (bad dates, values or layout)."""
 
 
 def unit_factor(conversion: str) -> float:
