@@ -1,0 +1,455 @@
+"""Start and stop a local Prefect server on loopback.
+
+Bulk calibration runs Prefect flows on Dask. Without a Prefect server every Dask
+worker would start its own temporary API server, so a real server must run and
+``PREFECT_API_URL`` must be set *before* a Dask cluster starts:
+
+>>> from pastas_projects.prefect_server import ensure_server
+>>> with ensure_server() as api_url:  # doctest: +SKIP
+...     run_my_flow_on_dask()
+
+Where the server keeps its state
+--------------------------------
+Each server has a *home* folder: by default ``./.prefect`` in the current working
+directory (or ``$PASTAS_PROJECTS_PREFECT_HOME`` when set). The server process gets
+``PREFECT_HOME=<home>``, so its SQLite database (``<home>/prefect.db``: flow runs,
+blocks, deployments, schedules) persists across runs. The folder also holds
+``server.log`` (output of the last start) and ``server.json`` (PID and URL of the
+running server), which lets ``server stop`` / ``server status`` in another command
+find a server started by ``server start``. The calling process keeps its own
+``PREFECT_HOME`` and profile.
+
+Prefect caches its settings when it is imported; :func:`set_api_url` updates both
+the environment (inherited by Dask workers started afterwards) and Prefect's cached
+settings of this process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+
+from pastas_projects.errors import PastasProjectsError
+
+HOST = "127.0.0.1"
+HOME_ENV = "PASTAS_PROJECTS_PREFECT_HOME"
+"""Environment variable with the default server home (else ``./.prefect``)."""
+STATE_FILE = "server.json"
+LOG_FILE = "server.log"
+LOCK_FILE = "server.lock"
+
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class ServerStartError(PastasProjectsError, RuntimeError):
+    """The Prefect server exited or did not answer ``/health`` in time."""
+
+
+def default_home(home: Path | str | None = None) -> Path:
+    """Absolute server home: ``home``, else ``$PASTAS_PROJECTS_PREFECT_HOME`` or ``./.prefect``."""
+    home = home if home is not None else os.environ.get(HOME_ENV) or Path.cwd() / ".prefect"
+    return Path(home).expanduser().resolve()
+
+
+def free_port(host: str = HOST) -> int:
+    """Return a TCP port that is free on ``host`` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def is_healthy(api_url: str, timeout: float = 2.0) -> bool:
+    """Whether the Prefect API at ``api_url`` answers ``GET /health`` (ignoring proxies)."""
+    try:
+        with _NO_PROXY.open(f"{api_url.rstrip('/')}/health", timeout=timeout) as response:
+            return response.status == 200
+    except (OSError, ValueError):
+        return False
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no server log)"
+    return "\n".join(text[-lines:]) or "(server log is empty)"
+
+
+class LocalServer:
+    """A Prefect server process on loopback, leading its own process group.
+
+    Parameters
+    ----------
+    port, pid : int
+        Port the server listens on (host ``127.0.0.1``) and its process id.
+    home : pathlib.Path
+        The server's ``PREFECT_HOME`` (database, log and state file).
+    create_time : float or None
+        Start time of the process, to tell it from a later process with the same pid.
+    process : subprocess.Popen or None
+        The process handle, when this process started the server.
+
+    """
+
+    def __init__(
+        self,
+        port: int,
+        pid: int,
+        home: Path,
+        create_time: float | None = None,
+        process: subprocess.Popen | None = None,
+    ) -> None:
+        self.port, self.pid, self.home = port, pid, Path(home)
+        self.create_time = create_time
+        self.startup_seconds: float | None = None
+        self._process = process
+
+    @property
+    def api_url(self) -> str:
+        """URL of the API, the value for ``PREFECT_API_URL``."""
+        return f"http://{HOST}:{self.port}/api"
+
+    @property
+    def ui_url(self) -> str:
+        """URL of the Prefect UI."""
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        """File with the server's output."""
+        return self.home / LOG_FILE
+
+    def is_running(self) -> bool:
+        """Whether the server process is alive (not whether it answers)."""
+        if self._process is not None:
+            return self._process.poll() is None
+        try:
+            proc = psutil.Process(self.pid)
+            reused = self.create_time is not None and abs(proc.create_time() - self.create_time) > 1
+            return not reused and proc.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    def healthy(self, timeout: float = 2.0) -> bool:
+        """Whether the server answers ``GET /health``."""
+        return is_healthy(self.api_url, timeout)
+
+    def _signal_group(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError, psutil.Error):
+            if os.name == "posix":
+                os.killpg(self.pid, sig)
+            else:  # pragma: no cover - Windows has no process groups to signal
+                proc = psutil.Process(self.pid)
+                for child in [*proc.children(recursive=True), proc]:
+                    child.send_signal(sig)
+
+    def _wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.is_running():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server: SIGTERM to its process group, SIGKILL after ``timeout`` s.
+
+        Idempotent; also removes the state file when it describes this server.
+        """
+        if self.is_running():  # never signal a group whose leader is long gone
+            self._signal_group(signal.SIGTERM)
+            if not self._wait(timeout):
+                self._signal_group(signal.SIGKILL)
+                self._wait(timeout)
+            self._signal_group(signal.SIGKILL)  # children left behind in the group
+        state = _read_state(self.home)
+        if state is not None and state.get("pid") == self.pid:
+            with contextlib.suppress(OSError):
+                (self.home / STATE_FILE).unlink()
+
+    def __enter__(self) -> LocalServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"LocalServer(api_url={self.api_url!r}, pid={self.pid}, home={str(self.home)!r})"
+
+
+def _read_state(home: Path) -> dict | None:
+    try:
+        state = json.loads((home / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) and isinstance(state.get("pid"), int) else None
+
+
+def _write_state(server: LocalServer) -> None:
+    state = {"pid": server.pid, "port": server.port, "api_url": server.api_url}
+    state |= {"ui_url": server.ui_url, "home": str(server.home), "log": str(server.log_path)}
+    state |= {"create_time": server.create_time, "started": time.strftime("%FT%T%z")}
+    tmp = server.home / f".{STATE_FILE}.{os.getpid()}"
+    tmp.write_text(json.dumps(state, indent=2))
+    os.replace(tmp, server.home / STATE_FILE)
+
+
+@contextlib.contextmanager
+def _home_lock(home: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``home`` (POSIX), so two starts do not race."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(home / LOCK_FILE, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def server_status(home: Path | str | None = None) -> LocalServer | None:
+    """Return the server recorded in ``<home>/server.json`` if its process is alive.
+
+    Parameters
+    ----------
+    home : path, optional
+        Server home; :func:`default_home` when ``None``.
+
+    Returns
+    -------
+    LocalServer or None
+        The running server (check :meth:`LocalServer.healthy`), or ``None``; a stale
+        state file is removed.
+
+    """
+    home = default_home(home)
+    state = _read_state(home)
+    if state is None:
+        return None
+    server = LocalServer(int(state["port"]), state["pid"], home, state.get("create_time"))
+    if not server.is_running():
+        with contextlib.suppress(OSError):
+            (home / STATE_FILE).unlink()
+        return None
+    return server
+
+
+def stop_server(home: Path | str | None = None, timeout: float = 10.0) -> bool:
+    """Stop the server recorded in ``<home>/server.json``.
+
+    Returns
+    -------
+    bool
+        ``True`` if a running server was stopped, ``False`` if none was running.
+
+    """
+    server = server_status(home)
+    if server is None:
+        return False
+    server.stop(timeout)
+    return True
+
+
+def start_server(
+    port: int | None = None, home: Path | str | None = None, timeout: float = 60
+) -> LocalServer:
+    """Start ``prefect server start`` on ``127.0.0.1`` in its own process group.
+
+    The server survives the calling process (for a CLI ``server start``); stop it
+    with :meth:`LocalServer.stop`, :func:`stop_server` or a ``with`` block.
+
+    Parameters
+    ----------
+    port : int, optional
+        Port to listen on; a free port when ``None``.
+    home : path, optional
+        ``PREFECT_HOME`` of the server: its SQLite database, log and state file live
+        here and persist across runs. :func:`default_home` (``./.prefect``) when ``None``.
+    timeout : float
+        Seconds to wait for ``GET /health`` (a new database takes ~20 s to migrate).
+
+    Returns
+    -------
+    LocalServer
+        The healthy server.
+
+    Raises
+    ------
+    ServerStartError
+        If a server already runs for ``home``, or the new one exits or does not
+        answer in time (with the tail of ``<home>/server.log``).
+
+    """
+    home = default_home(home)
+    home.mkdir(parents=True, exist_ok=True)
+    with _home_lock(home):
+        running = server_status(home)
+        if running is not None:
+            raise ServerStartError(
+                f"a Prefect server for {home} already runs at {running.api_url} "
+                f"(pid {running.pid}); stop it first or use that one"
+            )
+        port = free_port() if port is None else int(port)
+        try:  # else /health might be answered by whoever holds the port
+            socket.create_server((HOST, port)).close()
+        except OSError as exc:
+            raise ServerStartError(f"port {port} on {HOST} is not free: {exc}") from None
+        env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_PROFILE",)}
+        env.update(
+            PREFECT_HOME=str(home),
+            PREFECT_API_URL=f"http://{HOST}:{port}/api",  # also what the UI talks to
+            PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        )
+        cmd = [sys.executable, "-m", "prefect", "server", "start"]
+        cmd += ["--host", HOST, "--port", str(port), "--analytics-off", "--no-prompt"]
+        kwargs: dict = {"stdin": subprocess.DEVNULL, "stderr": subprocess.STDOUT, "cwd": home}
+        if os.name == "posix":
+            kwargs["start_new_session"] = True
+        else:  # pragma: no cover - Windows
+            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
+        log_path = home / LOG_FILE
+        started, created = time.monotonic(), None
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(cmd, stdout=log, env=env, **kwargs)
+        with contextlib.suppress(psutil.Error):
+            created = psutil.Process(process.pid).create_time()
+        server = LocalServer(port, process.pid, home, created, process)
+        deadline = started + timeout
+        while not server.healthy(timeout=1.0):
+            if process.poll() is not None:
+                raise ServerStartError(
+                    f"the Prefect server on port {port} exited with code {process.returncode}"
+                    f" during start-up; end of {log_path}:\n{_tail(log_path)}"
+                )
+            if time.monotonic() > deadline:
+                server.stop()
+                raise ServerStartError(
+                    f"the Prefect server on port {port} did not answer {server.api_url}/health"
+                    f" within {timeout:.0f} s; end of {log_path}:\n{_tail(log_path)}"
+                )
+            time.sleep(0.2)
+        server.startup_seconds = time.monotonic() - started
+        _write_state(server)
+        return server
+
+
+def configured_api_url() -> str | None:
+    """Return the Prefect API URL from the environment or the active Prefect profile."""
+    if os.environ.get("PREFECT_API_URL"):
+        return os.environ["PREFECT_API_URL"]
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url or None
+
+
+def set_api_url(url: str | None) -> None:
+    """Point this process and processes started later at the Prefect API ``url``.
+
+    Sets (``None``: removes) ``PREFECT_API_URL`` in :data:`os.environ`, which Dask
+    workers and other children inherit, and refreshes the settings Prefect cached
+    when it was imported, so flows in this process use ``url`` too.
+
+    Parameters
+    ----------
+    url : str or None
+        API URL, e.g. ``http://127.0.0.1:4200/api``.
+
+    """
+    if url is None:
+        os.environ.pop("PREFECT_API_URL", None)
+    else:
+        os.environ["PREFECT_API_URL"] = url
+    from prefect.context import refresh_global_settings_context
+
+    refresh_global_settings_context()
+
+
+def drain_prefect_workers(timeout: float = 10.0) -> None:
+    """Send the logs and events Prefect still queues in this process to the API.
+
+    Call before stopping the server, else they are lost with connection errors.
+    """
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        with contextlib.suppress(Exception):
+            result = worker.drain_all(timeout=timeout)
+            if inspect.iscoroutine(result):  # inside an event loop: cannot wait here
+                result.close()
+
+
+@contextlib.contextmanager
+def ensure_server(
+    port: int | None = None, home: Path | str | None = None, timeout: float = 60
+) -> Iterator[str]:
+    """Make sure a Prefect server is available for the duration of the block.
+
+    1. If ``PREFECT_API_URL`` is set in the environment or the active profile, use
+       it and start nothing.
+    2. Else, if ``<home>/server.json`` names a healthy server (e.g. one started by
+       the CLI ``server start``), use that one and leave it running afterwards.
+    3. Else start a server with :func:`start_server` and stop it on exit.
+
+    In cases 2 and 3 ``PREFECT_API_URL`` is set in :data:`os.environ` and in
+    Prefect's settings (see :func:`set_api_url`) until the block ends, so start the
+    Dask cluster inside the block.
+
+    Parameters
+    ----------
+    port, home, timeout
+        Passed to :func:`start_server`.
+
+    Yields
+    ------
+    str
+        The API URL.
+
+    """
+    url = configured_api_url()
+    if url:
+        from prefect.settings import get_current_settings
+
+        if get_current_settings().api.url != url:  # env changed after prefect was imported
+            set_api_url(url)
+        yield url
+        return
+    started = None
+    running = server_status(home)
+    if running is not None and running.healthy():
+        url = running.api_url
+    else:
+        started = start_server(port=port, home=home, timeout=timeout)
+        url = started.api_url
+    from prefect.context import SettingsContext
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    previous = os.environ.get("PREFECT_API_URL")
+    try:
+        set_api_url(url)
+        # a settings context active here (e.g. temporary_settings) hides the global one
+        local = SettingsContext.__var__.get(None) is not None
+        with temporary_settings({PREFECT_API_URL: url}) if local else contextlib.nullcontext():
+            try:
+                yield url
+            finally:
+                drain_prefect_workers()
+    finally:
+        set_api_url(previous)
+        if started is not None:
+            started.stop()

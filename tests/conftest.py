@@ -1,0 +1,25 @@
+import pytest
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory):
+    """URI of a MongoDB server for the whole session: ``MONGO_URI`` or a SecantusDB child."""
+    from mongo_server import start_mongo
+
+    with start_mongo(tmp_path_factory.mktemp("mongo")) as server:
+        yield server.uri
+
+
+@pytest.fixture(scope="session")
+def prefect_api_url(tmp_path_factory):
+    """URL of a Prefect API for the session: ``PREFECT_API_URL`` or a server started here.
+
+    Without ``PREFECT_API_URL`` (or an API URL in the active Prefect profile) a real
+    ``prefect server start`` runs on a free loopback port with its home in a tmp dir;
+    the variable is set (and Prefect's cached settings refreshed) for this process and
+    the processes it starts, and the server is stopped after the session.
+    """
+    from pastas_projects.prefect_server import ensure_server
+
+    with ensure_server(home=tmp_path_factory.mktemp("prefect_home")) as url:
+        yield url
