@@ -1,5 +1,7 @@
 """The shared connector suite, run against every connector configuration."""
 
+import hashlib
+
 import pytest
 
 import pastas_projects as pp
@@ -17,12 +19,9 @@ def connector(request, tmp_path):
         conn = pp.ArcticConnector("suite", f"lmdb://{tmp_path / 'arctic'}")
     elif kind == "arctic-mongodb":
         uri = request.getfixturevalue("mongo_uri")
-        conn = pp.ArcticConnector(
-            f"suite_{request.node.name[-40:]}".replace("[", "_")
-            .replace("]", "_")
-            .replace("-", "_"),
-            uri,
-        )
+        # one database per test on the shared server; test ids may hold any character
+        digest = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:16]
+        conn = pp.ArcticConnector(f"suite_{digest}", uri)
     else:
         conn = pp.PystoreConnector("suite", tmp_path / "pystore")
     yield conn

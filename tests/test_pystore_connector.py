@@ -3,6 +3,7 @@ snapshots, the pystore defects it works around, and crash safety."""
 
 import importlib.util
 import json
+import multiprocessing
 import os
 import signal
 
@@ -260,20 +261,17 @@ def test_half_made_snapshot_is_not_listed(conn):
 
 
 # ---------------------------------------------------------------------- crash safety
-# Children are forked (no 5-second re-import of pastas) and SIGKILL themselves at an
-# exact step, so no except/finally clause of the connector runs: as a real kill.
+# Children are spawned (forking a process that already runs pyarrow, ArcticDB or Dask
+# threads can crash the child) and SIGKILL themselves at an exact step, so no
+# except/finally clause of the connector runs: as a real kill.
 
 
-def in_child(work, *args):
-    """Run ``work(*args)`` in a forked process; return its wait status."""
-    pid = os.fork()
-    if pid == 0:  # child: never return into pytest
-        try:
-            work(*args)
-            os._exit(0)
-        except BaseException:
-            os._exit(1)
-    return os.waitpid(pid, 0)[1]
+def in_child(work, *args) -> int:
+    """Run ``work(*args)`` in a fresh process; return its exit code (-9: SIGKILL)."""
+    proc = multiprocessing.get_context("spawn").Process(target=work, args=args)
+    proc.start()
+    proc.join(timeout=240)
+    return proc.exitcode
 
 
 def write_or_delete_then_die(path, op, kill_at):
@@ -297,8 +295,8 @@ def write_or_delete_then_die(path, op, kill_at):
 
 
 def run_killed(path, op, kill_at):
-    status = in_child(write_or_delete_then_die, path, op, kill_at)
-    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
+    exitcode = in_child(write_or_delete_then_die, path, op, kill_at)
+    assert exitcode == -signal.SIGKILL, exitcode
 
 
 def item_with(value):
@@ -350,17 +348,13 @@ def write_numbered(path, worker):
 
 
 def test_concurrent_processes_writing_different_items(tmp_path):
-    pids = []
-    for worker in range(3):
-        pid = os.fork()
-        if pid == 0:
-            try:
-                write_numbered(tmp_path / "ps", worker)
-                os._exit(0)
-            except BaseException:
-                os._exit(1)
-        pids.append(pid)
-    assert [os.waitpid(pid, 0)[1] for pid in pids] == [0, 0, 0]
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=write_numbered, args=(tmp_path / "ps", w)) for w in range(3)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=240)
+    assert [proc.exitcode for proc in procs] == [0, 0, 0]
     conn = PystoreConnector("proj", tmp_path / "ps")
     expected = {f"w{w}_{i}": (w, i) for w in range(3) for i in range(15)}
     assert set(conn._list_names("oseries")) == set(expected)
