@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import arcticdb
+import arcticdb.config
 import numpy as np
 import pandas as pd
 from arcticdb.exceptions import NoDataFoundException
@@ -39,6 +40,12 @@ from pastas_projects.connectors.base import (
     VersionInfo,
 )
 from pastas_projects.errors import ItemNotFoundError, StoreConnectionError
+
+# ArcticDB caches which version of a symbol is the latest for about 5 s, so one
+# process would not see what another (a Dask worker, a second connector process)
+# wrote just before: a changed series could look unchanged to ``only_changed``.
+# Always read the latest versions; applies to libraries opened afterwards.
+arcticdb.config.set_config_int("VersionMap.ReloadInterval", 0)
 
 MONGO_TIMEOUT_MS = 3000
 """How long to wait for a MongoDB server to answer before giving up."""
