@@ -23,3 +23,9 @@ def prefect_api_url(tmp_path_factory):
 
     with ensure_server(home=tmp_path_factory.mktemp("prefect_home")) as url:
         yield url
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: runs real Prefect flows on Dask clusters (tens of seconds each)"
+    )

@@ -1,0 +1,25 @@
+"""Prefect tasks that work on batches of series or models.
+
+Each task takes the store (a :class:`~pastas_projects.blocks.PastasStoreBlock` or the
+name of a saved one) and a batch; it opens the store once per worker process,
+records failures per item instead of raising them, retries transient store errors
+and returns a plain list of dicts (one per item).
+"""
+
+from pastas_projects.tasks.build import build_batch_task
+from pastas_projects.tasks.common import is_transient, open_project, retry_condition
+from pastas_projects.tasks.ingest import ingest_batch, series_item
+from pastas_projects.tasks.solve import make_solver, solve_batch_task
+from pastas_projects.tasks.statistics import statistics_batch
+
+__all__ = [
+    "build_batch_task",
+    "ingest_batch",
+    "is_transient",
+    "make_solver",
+    "open_project",
+    "retry_condition",
+    "series_item",
+    "solve_batch_task",
+    "statistics_batch",
+]

@@ -1,0 +1,103 @@
+"""Build and store a batch of models on a Dask worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+
+from pastas_projects.blocks import PastasStoreBlock
+from pastas_projects.calibration import Outcome, build_batch
+from pastas_projects.tasks.common import TASK_OPTIONS, done_since, in_order, open_project
+
+
+def normalise_recharge(recharge: str | list[str] | tuple[str, str] | None) -> Any:
+    """``"nearest"``, ``None`` or a ``(prec, evap)`` tuple, from what a UI may send.
+
+    Raises
+    ------
+    ValueError
+        If ``recharge`` is none of ``"nearest"``, ``None``/``"none"`` or two names.
+
+    """
+    if recharge is None or (isinstance(recharge, str) and recharge.lower() in ("", "none")):
+        return None
+    if isinstance(recharge, str):
+        if recharge == "nearest":
+            return recharge
+        parts = [p.strip() for p in recharge.split(",")]
+        if len(parts) == 2 and all(parts):
+            return tuple(parts)
+    elif isinstance(recharge, list | tuple) and len(recharge) == 2:
+        return tuple(str(r) for r in recharge)
+    raise ValueError(
+        f"recharge must be 'nearest', None, or two stress names (prec, evap), not {recharge!r}"
+    )
+
+
+@task(name="build_batch", **TASK_OPTIONS)
+def build_batch_task(
+    store: PastasStoreBlock | str,
+    oseries: list[str],
+    recharge: str | list[str] | None = "nearest",
+    stresses: list[str] | dict[str, list[str]] | None = None,
+    rfunc: str = "Exponential",
+    recharge_model: str = "Linear",
+    noise: bool = False,
+    overwrite: bool = False,
+    since: str | None = None,
+) -> list[dict[str, Any]]:
+    """Build and store one model per oseries (named after it); failures are recorded.
+
+    Parameters
+    ----------
+    store : PastasStoreBlock or str
+        The store, or the name of a saved block.
+    oseries : list of str
+        Oseries to build a model for.
+    recharge : "nearest", (prec, evap) or None
+        Recharge from the stresses of kind ``prec``/``evap`` nearest to each oseries
+        (by ``x``/``y`` metadata), from two named stresses, or no recharge.
+    stresses : list of str or dict, optional
+        Further stresses: a list for every model, or ``oseries -> list`` per model.
+    rfunc, recharge_model : str
+        Response function and recharge model of the recharge.
+    noise : bool
+        Add an AR(1) noise model.
+    overwrite : bool
+        Rebuild models that exist (else they are kept and reported ``skipped``).
+    since : str, optional
+        Start time (UTC ISO) of the run: with ``overwrite``, models written since then
+        (by an earlier attempt of this batch) are not built again.
+
+    Returns
+    -------
+    list of dict
+        One :meth:`Outcome.to_dict` per oseries, in order, plus ``skipped`` (the
+        model existed and was kept) and ``reused`` (built earlier in this run).
+
+    """
+    _, project = open_project(store)
+    db = project.db
+    recharge = normalise_recharge(recharge)
+    infos = db.conn._read_metadata("models", list(oseries))
+    rows: dict[str, dict] = {}
+    if overwrite and since is not None:
+        for name, info in infos.items():
+            if done_since(info, since, "written"):
+                rows[name] = Outcome(name, True, "build", 0.0).to_dict() | {"reused": True}
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for name in oseries:
+        if name in rows:
+            continue
+        extra = stresses.get(name, []) if isinstance(stresses, dict) else stresses or []
+        groups.setdefault(tuple(extra), []).append(name)
+    options = {"recharge": recharge, "rfunc": rfunc, "recharge_model": recharge_model}
+    for extra, names in groups.items():
+        outcomes = build_batch(db, names, overwrite, None, stresses=extra, noise=noise, **options)
+        for outcome in outcomes:
+            skipped = outcome.name in infos and not overwrite
+            rows[outcome.name] = outcome.to_dict() | {"skipped": skipped, "reused": False}
+    for row in rows.values():
+        row.setdefault("skipped", False)
+    return in_order(oseries, rows)
