@@ -6,6 +6,8 @@ import json
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -185,12 +187,32 @@ def test_timezone_bug_still_present(tmp_path):
         pytest.fail(
             "pystore.utils.write_metadata works without the shim now (upstream issue 81 "
             "is fixed): remove patch_pystore() from pastas_projects/connectors/"
-            "pystore_compat.py and its call in PystoreConnector.__init__, and this test"
+            "pystore_compat.py, its import hook and its call in PystoreConnector.__init__, "
+            "and this test"
         )
+    PystoreConnector("proj", tmp_path / "ps")  # pystore is imported: patches it
     assert "timezone" in vars(pystore.utils)  # the shim itself is still in place
     assert pystore_compat.patch_pystore() is False  # and idempotent
     pystore.utils.write_metadata(tmp_path, {"a": 1})
     assert json.loads((tmp_path / "pystore_metadata.json").read_text())["a"] == 1
+
+
+def test_connector_does_not_import_pystore_but_patches_it_on_import(tmp_path):
+    """Opening a store stays fast (pystore imports dask); plain pystore still works."""
+    code = f"""
+import sys
+import pandas as pd
+from pastas_projects.connectors.pystore import PystoreConnector
+PystoreConnector("proj", {str(tmp_path / "ps")!r})
+assert "pystore" not in sys.modules and "dask" not in sys.modules
+import pystore
+pystore.set_path({str(tmp_path / "plain")!r})
+frame = pd.DataFrame({{"a": [1.0]}}, index=pd.date_range("2000", periods=1))
+pystore.store("s").collection("c").write("i", frame)
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "ok", result.stderr
 
 
 def test_pystore_append_still_drops_rows_with_repeated_values(plain_pystore):

@@ -94,7 +94,7 @@ class PystoreConnector(BaseConnector):
     def __init__(self, name: str, path: str | Path) -> None:
         _check_name(name, "store")
         super().__init__(name)
-        compat.patch_pystore()  # so plain pystore also works in this process
+        compat.patch_pystore_on_import()  # so plain pystore also works in this process
         self.path = Path(path).expanduser().resolve()
         self.store_path = self.path / name
         self._private = self.store_path / compat.SNAPSHOTS_DIR
