@@ -20,7 +20,21 @@ __all__ = [
     "DictConnector",
     "ArcticConnector",
     "PystoreConnector",
+    "see_other_processes_writes",
 ]
+
+
+def see_other_processes_writes() -> None:
+    """Make stores opened from now on see what other processes wrote, at once.
+
+    For work spread over processes (the Prefect tasks on Dask workers and the flow
+    that reads their results): ArcticDB otherwise serves the latest version of an
+    item from a cache up to ~5 s old, so a series another process just changed could
+    look unchanged. PyStore and Dict connectors always read the latest state.
+    """
+    from pastas_projects.connectors.arctic import read_latest_versions
+
+    read_latest_versions()
 
 
 def __getattr__(name: str):  # PEP 562 lazy imports

