@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 import warnings
@@ -262,10 +261,6 @@ def test_noisy_heads_recover_the_true_parameters():
     assert median["recharge_f"] < 0.05 and median["constant_d"] < 0.03
 
 
-@pytest.mark.skipif(
-    not os.environ.get("PASTAS_PROJECTS_SLOW_TESTS"),
-    reason="slow (~20 s); set PASTAS_PROJECTS_SLOW_TESTS=1",
-)
 def test_recovery_share_of_50():
     data = synthetic(50, seed=11)
     ok = within(fit_errors(data, data.oseries))
