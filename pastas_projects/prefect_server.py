@@ -19,15 +19,15 @@ running server), which lets ``server stop`` / ``server status`` in another comma
 find a server started by ``server start``. The calling process keeps its own
 ``PREFECT_HOME`` and profile.
 
-Prefect caches its settings when it is imported; :func:`set_api_url` updates both
-the environment (inherited by Dask workers started afterwards) and Prefect's cached
-settings of this process.
+Prefect caches its settings when it is imported;
+:func:`pastas_projects.prefect_api.set_api_url` updates both the environment
+(inherited by Dask workers started afterwards) and Prefect's cached settings of this
+process.
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
 import json
 import os
 import signal
@@ -42,6 +42,21 @@ from pathlib import Path
 import psutil
 
 from pastas_projects.errors import PastasProjectsError
+from pastas_projects.prefect_api import configured_api_url, drain_prefect_workers, set_api_url
+
+__all__ = [
+    "LocalServer",
+    "ServerStartError",
+    "configured_api_url",
+    "default_home",
+    "ensure_server",
+    "free_port",
+    "is_healthy",
+    "server_status",
+    "set_api_url",
+    "start_server",
+    "stop_server",
+]
 
 HOST = "127.0.0.1"
 HOME_ENV = "PASTAS_PROJECTS_PREFECT_HOME"
@@ -348,52 +363,6 @@ def start_server(
         return server
 
 
-def configured_api_url() -> str | None:
-    """Return the Prefect API URL from the environment or the active Prefect profile."""
-    if os.environ.get("PREFECT_API_URL"):
-        return os.environ["PREFECT_API_URL"]
-    from prefect.settings import get_current_settings
-
-    return get_current_settings().api.url or None
-
-
-def set_api_url(url: str | None) -> None:
-    """Point this process and processes started later at the Prefect API ``url``.
-
-    Sets (``None``: removes) ``PREFECT_API_URL`` in :data:`os.environ`, which Dask
-    workers and other children inherit, and refreshes the settings Prefect cached
-    when it was imported, so flows in this process use ``url`` too.
-
-    Parameters
-    ----------
-    url : str or None
-        API URL, e.g. ``http://127.0.0.1:4200/api``.
-
-    """
-    if url is None:
-        os.environ.pop("PREFECT_API_URL", None)
-    else:
-        os.environ["PREFECT_API_URL"] = url
-    from prefect.context import refresh_global_settings_context
-
-    refresh_global_settings_context()
-
-
-def drain_prefect_workers(timeout: float = 10.0) -> None:
-    """Send the logs and events Prefect still queues in this process to the API.
-
-    Call before stopping the server, else they are lost with connection errors.
-    """
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-
-    for worker in (APILogWorker, EventsWorker):
-        with contextlib.suppress(Exception):
-            result = worker.drain_all(timeout=timeout)
-            if inspect.iscoroutine(result):  # inside an event loop: cannot wait here
-                result.close()
-
-
 @contextlib.contextmanager
 def ensure_server(
     port: int | None = None, home: Path | str | None = None, timeout: float = 60
@@ -407,8 +376,8 @@ def ensure_server(
     3. Else start a server with :func:`start_server` and stop it on exit.
 
     In cases 2 and 3 ``PREFECT_API_URL`` is set in :data:`os.environ` and in
-    Prefect's settings (see :func:`set_api_url`) until the block ends, so start the
-    Dask cluster inside the block.
+    Prefect's settings (see :func:`~pastas_projects.prefect_api.set_api_url`) until
+    the block ends, so start the Dask cluster inside the block.
 
     Parameters
     ----------

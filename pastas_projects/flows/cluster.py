@@ -15,7 +15,6 @@ Prefect must know its API *before* the workers start: a worker without
 from __future__ import annotations
 
 import logging
-import os
 import time
 import warnings
 from typing import Any
@@ -23,6 +22,8 @@ from typing import Any
 import dask.config
 from distributed import LocalCluster
 from prefect_dask import DaskTaskRunner
+
+from pastas_projects.prefect_api import configured_api_url
 
 WORKER_ENV: dict[str, str] = {
     "OMP_NUM_THREADS": "1",
@@ -73,19 +74,10 @@ PRELOAD = ["pastas_projects.tasks"]
 logger = logging.getLogger("pastas_projects.flows")
 
 
-def prefect_api_url() -> str | None:
-    """The Prefect API URL this process uses (environment or profile), if any."""
-    if os.environ.get("PREFECT_API_URL"):
-        return os.environ["PREFECT_API_URL"]
-    from prefect.settings import get_current_settings
-
-    return get_current_settings().api.url or None
-
-
 def worker_env() -> dict[str, str]:
     """Environment variables for local workers (thread limits and the Prefect API)."""
     env = dict(WORKER_ENV)
-    url = prefect_api_url()
+    url = configured_api_url()
     if url:
         env["PREFECT_API_URL"] = url
     else:
