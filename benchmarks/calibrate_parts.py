@@ -57,7 +57,7 @@ def pure_model(data: Any, name: str, noise: bool) -> ps.Model:
         name="recharge",
     )
     if noise:
-        ml.add_noisemodel(ps.ArNoiseModel())
+        ps.ArNoiseModel(ml)
     return ml
 
 

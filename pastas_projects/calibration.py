@@ -260,7 +260,7 @@ def build_model(
                 up=up,
             )
     if noise:
-        ml.add_noisemodel(ps.ArNoiseModel())
+        ps.ArNoiseModel(ml)  # attaches itself (the pastas >= 2.4 way)
     return ml, inputs, versions
 
 

@@ -202,8 +202,6 @@ def add_noise_models(project: PastasProject, names: Iterable[str]) -> int:
         How many models got one.
 
     """
-    import warnings
-
     import pastas as ps
 
     db = project.db
@@ -212,9 +210,7 @@ def add_noise_models(project: PastasProject, names: Iterable[str]) -> int:
         ml = db.get_models(name)
         if ml.noisemodel is not None:
             continue
-        with warnings.catch_warnings():  # pastas 2.x announces the 2.4 noise-model API
-            warnings.simplefilter("ignore", FutureWarning)
-            ml.add_noisemodel(ps.ArNoiseModel())
+        ps.ArNoiseModel(ml)  # attaches itself to the model
         info = db.conn._read_metadata("models", [name])[name]
         db._write_model(ml, info.get("inputs", {}), info.get("input_versions", {}))
         added += 1
