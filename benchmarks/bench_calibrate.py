@@ -39,6 +39,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import calibrate_parts as parts  # noqa: E402 (needs the path above when run as a script)
+from calibrate_serial import REFERENCE_N, reference_seconds, run_pure_and_store  # noqa: E402
 from common import (  # noqa: E402
     finish_args,
     load_average,
@@ -58,88 +59,6 @@ LABELS = {
     "flow": "T_flow   solve-models flow, Dask",
     "peer": "T_peer   pastastore parallel, LMDB",
 }
-
-
-CHUNK = 50
-"""Models per chunk of the interleaved T_pure / T_store measurement."""
-REFERENCE_N = 20
-"""Models of the pure-loop reference timed before and after the flow (drift check)."""
-
-
-def solve_pure(data: Any, names: list[str], noise: bool) -> tuple[dict[str, pd.Series], int]:
-    """Build and solve ``names`` with pastas alone: fitted parameters, failures."""
-    fitted, failed = {}, 0
-    for name in names:
-        ml = parts.pure_model(data, name, noise)
-        try:
-            ml.solve(report=False)
-        except Exception:  # counted, as the stores record failures
-            failed += 1
-            continue
-        fitted[name] = ml.parameters["optimal"]
-    return fitted, failed
-
-
-def reference_seconds(data: Any, names: list[str], noise: bool) -> float:
-    """Wall time of the pure loop over the first :data:`REFERENCE_N` models."""
-    start = time.perf_counter()
-    solve_pure(data, names[:REFERENCE_N], noise)
-    return time.perf_counter() - start
-
-
-def run_pure_and_store(
-    data: Any, names: list[str], uri: str, noise: bool
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """T_pure and T_store, measured interleaved in chunks of :data:`CHUNK` models.
-
-    The speed of a (virtual) machine drifts over minutes; alternating the two
-    variants chunk by chunk, and which of them goes first, gives both the same
-    machine, so their ratio (the store overhead) is not a measure of the drift.
-    """
-    start = time.perf_counter()
-    pr = parts.fill_project(uri, "bench_store", data, noise)
-    prepare = time.perf_counter() - start
-    fitted: dict[str, pd.Series] = {}
-    failed = 0
-    tables = []
-    wall = {"pure": 0.0, "store": 0.0}
-    cpu = {"pure": 0.0, "store": 0.0}
-    try:
-        if not parts.same_definition(data, names[0], noise, pr.db.get_models(names[0])):
-            raise RuntimeError("pastas-only build differs from PastasProject.create_model")
-        for i, first in enumerate(range(0, len(names), CHUNK)):
-            chunk = names[first : first + CHUNK]
-            for key in ("pure", "store") if i % 2 == 0 else ("store", "pure"):
-                t0, c0 = time.perf_counter(), time.process_time()
-                if key == "pure":
-                    chunk_fitted, chunk_failed = solve_pure(data, chunk, noise)
-                    fitted |= chunk_fitted
-                    failed += chunk_failed
-                else:
-                    tables.append(pr.solve_models(chunk, progressbar=False))
-                wall[key] += time.perf_counter() - t0
-                cpu[key] += time.process_time() - c0
-        params = pr.get_parameters()
-    finally:
-        pr.db.conn.close()
-    table = pd.concat(tables)
-    solved = int(table["ok"].sum())
-    pure = {
-        "seconds": wall["pure"],
-        "cpu_s": cpu["pure"],
-        "solved": len(fitted),
-        "failed": failed,
-        "params": pd.DataFrame(fitted).T,
-    }
-    store = {
-        "seconds": wall["store"],
-        "cpu_s": cpu["store"],
-        "prepare_s": prepare,
-        "solved": solved,
-        "failed": len(table) - solved,
-        "params": params,
-    }
-    return pure, store
 
 
 def run_peer(data: Any, uri: str, noise: bool, workers: int) -> dict[str, Any]:

@@ -1,0 +1,94 @@
+"""The serial variants of ``bench_calibrate.py``: T_pure and T_store, interleaved.
+
+Also the short pure-loop reference the script times before and after the flow, as a
+check on how the machine's speed drifts.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import calibrate_parts as parts
+import pandas as pd
+
+CHUNK = 50
+"""Models per chunk of the interleaved T_pure / T_store measurement."""
+REFERENCE_N = 20
+"""Models of the pure-loop reference timed before and after the flow (drift check)."""
+
+
+def solve_pure(data: Any, names: list[str], noise: bool) -> tuple[dict[str, pd.Series], int]:
+    """Build and solve ``names`` with pastas alone: fitted parameters, failures."""
+    fitted, failed = {}, 0
+    for name in names:
+        ml = parts.pure_model(data, name, noise)
+        try:
+            ml.solve(report=False)
+        except Exception:  # counted, as the stores record failures
+            failed += 1
+            continue
+        fitted[name] = ml.parameters["optimal"]
+    return fitted, failed
+
+
+def reference_seconds(data: Any, names: list[str], noise: bool) -> float:
+    """Wall time of the pure loop over the first :data:`REFERENCE_N` models."""
+    start = time.perf_counter()
+    solve_pure(data, names[:REFERENCE_N], noise)
+    return time.perf_counter() - start
+
+
+def run_pure_and_store(
+    data: Any, names: list[str], uri: str, noise: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """T_pure and T_store, measured interleaved in chunks of :data:`CHUNK` models.
+
+    The speed of a (virtual) machine drifts over minutes; alternating the two
+    variants chunk by chunk, and which of them goes first, gives both the same
+    machine, so their ratio (the store overhead) is not a measure of the drift.
+    """
+    start = time.perf_counter()
+    pr = parts.fill_project(uri, "bench_store", data, noise)
+    prepare = time.perf_counter() - start
+    fitted: dict[str, pd.Series] = {}
+    failed = 0
+    tables = []
+    wall = {"pure": 0.0, "store": 0.0}
+    cpu = {"pure": 0.0, "store": 0.0}
+    try:
+        if not parts.same_definition(data, names[0], noise, pr.db.get_models(names[0])):
+            raise RuntimeError("pastas-only build differs from PastasProject.create_model")
+        for i, first in enumerate(range(0, len(names), CHUNK)):
+            chunk = names[first : first + CHUNK]
+            for key in ("pure", "store") if i % 2 == 0 else ("store", "pure"):
+                t0, c0 = time.perf_counter(), time.process_time()
+                if key == "pure":
+                    chunk_fitted, chunk_failed = solve_pure(data, chunk, noise)
+                    fitted |= chunk_fitted
+                    failed += chunk_failed
+                else:
+                    tables.append(pr.solve_models(chunk, progressbar=False))
+                wall[key] += time.perf_counter() - t0
+                cpu[key] += time.process_time() - c0
+        params = pr.get_parameters()
+    finally:
+        pr.db.conn.close()
+    table = pd.concat(tables)
+    solved = int(table["ok"].sum())
+    pure = {
+        "seconds": wall["pure"],
+        "cpu_s": cpu["pure"],
+        "solved": len(fitted),
+        "failed": failed,
+        "params": pd.DataFrame(fitted).T,
+    }
+    store = {
+        "seconds": wall["store"],
+        "cpu_s": cpu["store"],
+        "prepare_s": prepare,
+        "solved": solved,
+        "failed": len(table) - solved,
+        "params": params,
+    }
+    return pure, store
