@@ -86,7 +86,7 @@ def fit_statistics(ml: ps.Model) -> dict[str, float | None]:
     obs = ml.observations()
     sim = obs - res
     nparam = int(ml.parameters["vary"].sum())
-    noise = ml.noise() if ml.noisemodel is not None else res
+    noise = ml.noise(res=res) if ml.noisemodel is not None else res  # one simulation
     values = {
         "evp": metrics.evp(obs=obs, res=res),
         "rsq": metrics.rsq(obs=obs, res=res),
