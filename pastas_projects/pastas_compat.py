@@ -61,14 +61,69 @@ def model_to_json(ml: ps.Model) -> str:
         JSON text of ``ml.to_dict(series=False)``; floats keep full precision.
 
     """
-    return json.dumps(ml.to_dict(series=False), cls=PastasEncoder)
+    return json.dumps(_frames_encoded(ml.to_dict(series=False)), cls=PastasEncoder)
+
+
+def _frame_json(frame: pd.DataFrame) -> str:
+    """What ``PastasEncoder`` writes for a DataFrame, ~20x faster.
+
+    ``PastasEncoder`` writes ``json.dumps(frame.to_dict(orient="index"), indent=0)``;
+    ``Series.tolist`` gives the same native Python values as ``to_dict`` does.
+    """
+    columns = {c: frame[c].tolist() for c in frame.columns}
+    rows = {
+        row: {c: values[i] for c, values in columns.items()} for i, row in enumerate(frame.index)
+    }
+    return json.dumps(rows, indent=0)
+
+
+def _frames_encoded(value: Any) -> Any:
+    """``value`` with every DataFrame (parameters, pcov) replaced by its JSON text."""
+    if isinstance(value, pd.DataFrame):
+        return _frame_json(value)
+    if isinstance(value, dict):
+        return {k: _frames_encoded(v) for k, v in value.items()}
+    return value
+
+
+_HOOK_KEYS = frozenset(
+    ("tmin", "tmax", "date_modified", "date_created", "series", "time_offset", "warmup")
+)
+"""Keys ``pastas_hook`` converts by name (besides ``parameters`` and ``pcov``)."""
+_FRAME_KEYS = frozenset(("parameters", "pcov"))
+_JSON_STARTS = frozenset('{["-0123456789tfnNI')
+"""First characters a JSON document can start with (``json.loads`` fails on others)."""
+
+
+def _frame_from_json(text: str) -> pd.DataFrame:
+    """What ``pastas_hook`` makes of a DataFrame's JSON text, ~10x faster."""
+    rows = json.loads(text)
+    if not rows:  # pastas' empty frame has a RangeIndex
+        return pastas_hook({"parameters": text})["parameters"]
+    return pd.DataFrame.from_dict(rows, orient="index").infer_objects()
 
 
 def _hook_keeping_names(obj: dict) -> dict:
-    # pastas_hook json-decodes every string it does not know, so a series named
-    # "1985" would come back as the int 1985: keep names as they were written.
+    """``pastas_hook``, but only on the values it changes, and names kept as written.
+
+    ``pastas_hook`` converts some keys by name and json-decodes every other string
+    it can; values that are no JSON text it leaves alone. Handing it only those
+    values gives the same result without its many failing ``json.loads`` calls, and
+    DataFrames (parameters, pcov) are read by :func:`_frame_from_json`.
+    ``tests/test_pastas_compat.py`` checks both against ``pastas_hook`` itself.
+    A series named ``"1985"`` would come back as the int 1985: names are kept.
+    """
     name = obj.get("name")
-    obj = pastas_hook(obj)
+    todo = {}
+    for key, value in obj.items():
+        if key in _FRAME_KEYS and isinstance(value, str):
+            obj[key] = _frame_from_json(value)
+        elif key in _HOOK_KEYS or key in _FRAME_KEYS:
+            todo[key] = value
+        elif isinstance(value, str) and value.lstrip()[:1] in _JSON_STARTS:
+            todo[key] = value
+    if todo:
+        obj.update(pastas_hook(todo))
     if isinstance(name, str):
         obj["name"] = name
     return obj

@@ -5,9 +5,11 @@ When a pastas upgrade breaks one of these, this file fails first and says which.
 
 import json
 
+import numpy as np
 import pandas as pd
 import pastas as ps
 import pytest
+from pastas.io.pas import PastasEncoder, pastas_hook
 
 from pastas_projects import pastas_compat
 from pastas_projects.testing import sample
@@ -66,3 +68,62 @@ def test_numeric_looking_names_stay_strings(solved_model):
     back = pastas_compat.json_to_model(pastas_compat.model_to_json(ml), lambda lib, n: lookup[n])
     assert back.name == "0123" and back.oseries.name == "1985"
     assert [ts.name for ts in back.stressmodels["recharge"].stresses] == ["260", "1e5"]
+
+
+# pastas_compat reads and writes the model JSON faster than pastas' own codec; the
+# text written and the objects read back must be exactly those of pastas' codec.
+FRAMES = {
+    "parameters": pd.DataFrame(
+        {
+            "initial": [1.0, np.nan, 3.0],
+            "pmin": [None, 0.0, -np.inf],
+            "vary": [True, False, True],
+            "name": ["a", "b", None],
+            "optimal": [np.nan, np.nan, np.nan],
+            "stderr": [None, None, None],
+        },
+        index=["p1", "p2", "p3"],
+    ),
+    "integers": pd.DataFrame({"initial": [1, 2], "vary": [True, True]}, index=["x", "y"]),
+    "one": pd.DataFrame({"initial": [0.1 + 0.2]}, index=["only"]),
+}
+
+
+@pytest.mark.parametrize("key", list(FRAMES))
+def test_frames_are_written_as_pastas_writes_them(key):
+    frame = FRAMES[key]
+    expected = json.dumps(frame, cls=PastasEncoder)
+    assert json.dumps(pastas_compat._frames_encoded(frame), cls=PastasEncoder) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [json.dumps(f.to_dict(orient="index"), indent=0) for f in FRAMES.values()]
+    + ['{"a": {"x": 1.5}, "b": {"y": 2}}', '{"a": {"x": "NaN", "y": null}}', "{}"],
+)
+def test_frames_are_read_as_pastas_reads_them(text):
+    expected = pastas_hook({"parameters": text})["parameters"]
+    got = pastas_compat._hook_keeping_names({"parameters": text})["parameters"]
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_model_json_is_pastas_json(solved_model):
+    ml, _ = solved_model
+    info = ml.to_dict(series=False)
+    expected = json.dumps(info, cls=PastasEncoder)
+    assert json.dumps(pastas_compat._frames_encoded(info), cls=PastasEncoder) == expected
+    mine = json.loads(expected, object_hook=pastas_compat._hook_keeping_names)
+    theirs = json.loads(expected, object_hook=pastas_hook)
+    pd.testing.assert_frame_equal(mine["parameters"], theirs["parameters"], check_exact=True)
+    pd.testing.assert_frame_equal(
+        mine["solver"].pop("pcov"), theirs["solver"].pop("pcov"), check_exact=True
+    )
+    mine.pop("parameters"), theirs.pop("parameters")
+    assert mine == theirs
+
+
+def test_strings_pastas_would_decode_are_decoded():
+    # pastas_hook json-decodes any string value it can (not names): so must we
+    obj = {"name": "7", "a": "12", "b": " [1, 2]", "c": "NaN", "d": "drop", "e": 3, "tmin": None}
+    expected = pastas_hook(dict(obj)) | {"name": "7"}
+    assert repr(pastas_compat._hook_keeping_names(dict(obj))) == repr(expected)
