@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from pastas_projects.flows.batching import (
     MAX_BATCHES_PER_WORKER,
+    SMALLEST_TAIL_SHARE,
     TASK_OVERHEAD,
     make_batches,
     plan_batches,
     split,
+    taper,
     target_batch_size,
 )
 
@@ -34,8 +38,9 @@ def test_target_keeps_orchestration_a_few_percent():
         (3, 2, [2, 1]),
         (5, 2, [3, 2]),
         (6, 4, [2, 2, 1, 1]),
-        (54, 2, [27, 27]),
-        (100, 2, [25, 25, 25, 25]),
+        (54, 2, [14, 14, 7, 7, 6, 6]),
+        (100, 2, [25, 25, 13, 13, 6, 6, 6, 6]),
+        (100, 1, [34, 33, 33]),
     ],
 )
 def test_small_and_medium_runs(n, workers, expected):
@@ -44,9 +49,20 @@ def test_small_and_medium_runs(n, workers, expected):
 
 def test_thousand_models_on_two_workers():
     sizes = plan_batches(1000, 2)
-    assert 30 <= len(sizes) <= 40 and len(sizes) % 2 == 0
-    assert max(sizes) - min(sizes) <= 1 and sum(sizes) == 1000
-    assert overhead_share(min(sizes)) < 0.035
+    assert sizes[-6:] == [13, 13, 7, 7, 6, 6]  # the last wave, tapered
+    body = sizes[:-6]
+    assert 30 <= len(body) <= 40 and len(body) % 2 == 0
+    assert max(body) - min(body) <= 1 and sum(sizes) == 1000
+    assert overhead_share(min(body)) < 0.035
+
+
+def test_taper_cuts_the_last_wave_in_halves():
+    assert taper([27, 27, 26, 26], 2, 4) == [27, 27, 13, 13, 7, 7, 6, 6]
+    assert taper([27, 27, 26, 26], 2, 7) == [27, 27, 13, 13, 13, 13]
+    assert taper([27, 27, 26, 26], 2, 14) == [27, 27, 26, 26]
+    assert taper([5, 5, 5], 3, 1) == [3, 3, 3, 1, 1, 1, 1, 1, 1]
+    assert taper([30, 30], 1, 1) == [30, 30]  # one worker: nothing to even out
+    assert taper([30], 2, 1) == [30]
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 10, 99, 1000, 4321, 100_000])
@@ -54,9 +70,11 @@ def test_thousand_models_on_two_workers():
 def test_invariants(n, workers):
     sizes = plan_batches(n, workers)
     assert sum(sizes) == n and all(s >= 1 for s in sizes)
-    assert max(sizes) - min(sizes) <= 1 and sizes == sorted(sizes, reverse=True)
+    assert sizes == sorted(sizes, reverse=True)
+    smallest = math.ceil(target_batch_size() * SMALLEST_TAIL_SHARE)
+    assert min(sizes) >= min(smallest, n // max(len(sizes), 1))
     assert len(sizes) >= min(n, workers)  # every worker gets work when there is enough
-    assert len(sizes) <= MAX_BATCHES_PER_WORKER * workers
+    assert len(sizes) <= MAX_BATCHES_PER_WORKER * workers * 2  # doubled at most by the taper
     if n >= workers * target_batch_size():  # then whole waves of batches
         assert len(sizes) % workers == 0
 

@@ -6,7 +6,9 @@ task run, state changes, events, logs), about as much as solving one Pastas mode
 :func:`plan_batches` puts enough models in one task to keep that overhead a few
 percent of the work, while still giving every worker work, balancing the batch
 sizes and keeping several batches per worker (so progress moves, load evens out and
-a killed worker loses little).
+a killed worker loses little). The last wave of batches is cut into smaller ones, so
+the workers finish together instead of one idling while another solves a whole
+batch.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ MAX_OVERHEAD = 0.03
 
 MAX_BATCHES_PER_WORKER = 64
 """Cap on batches per worker, so huge runs do not create 10,000s of task runs."""
+
+SMALLEST_TAIL_SHARE = 1 / 8
+"""Tail batches are not cut below this share of the target batch size."""
 
 
 def target_batch_size(
@@ -78,9 +83,15 @@ def plan_batches(
        gets work even when ``n`` is small) and at most
        ``MAX_BATCHES_PER_WORKER * workers``.
     3. Never more batches than items; sizes differ by at most one (largest first).
+    4. Without ``batch_size``, the last wave (``workers`` batches) is cut in halves,
+       and the last half-wave again, while the halves keep at least
+       :data:`SMALLEST_TAIL_SHARE` of the target size (see :func:`taper`): the
+       workers then finish within a small batch of each other. One worker gets no
+       tapering.
 
-    Examples: ``n=5, workers=2`` gives ``[3, 2]``; ``n=1000, workers=2`` gives 38
-    batches of 26-27; ``n=100, workers=2`` gives ``[25, 25, 25, 25]``.
+    Examples: ``n=5, workers=2`` gives ``[3, 2]``; ``n=1000, workers=2`` gives 36
+    batches of 26-27, then ``13, 13, 7, 7, 6, 6``; ``n=100, workers=2`` gives
+    ``[25, 25, 13, 13, 6, 6, 6, 6]``.
 
     Parameters
     ----------
@@ -116,7 +127,42 @@ def plan_batches(
         count = min(count, MAX_BATCHES_PER_WORKER * workers)
     count = min(count, n)
     size, extra = divmod(n, count)
-    return [size + 1] * extra + [size] * (count - extra)
+    sizes = [size + 1] * extra + [size] * (count - extra)
+    if batch_size is None:
+        sizes = taper(sizes, workers, max(1, math.ceil(target * SMALLEST_TAIL_SHARE)))
+    return sizes
+
+
+def taper(sizes: list[int], workers: int, smallest: int) -> list[int]:
+    """Cut the last wave of batches into ever smaller ones.
+
+    Workers take batches in order. Without tapering, one worker may still be
+    solving a whole batch when the others have run out of work; with halves and
+    quarters at the end, they finish within a small batch of each other, at the cost
+    of a few more (cheap) tasks.
+
+    Parameters
+    ----------
+    sizes : list of int
+        Batch sizes, largest first.
+    workers : int
+        Worker threads running batches at the same time.
+    smallest : int
+        No batch is cut into halves smaller than this.
+
+    Returns
+    -------
+    list of int
+        Sizes with the same total, largest first.
+
+    """
+    if workers < 2 or len(sizes) < workers:  # one worker waits for no other
+        return list(sizes)
+    head, wave = list(sizes[:-workers]), list(sizes[-workers:])
+    while min(wave) >= 2 * smallest:
+        head += [math.ceil(s / 2) for s in wave]
+        wave = [s // 2 for s in wave]
+    return head + wave
 
 
 def split(items: Sequence[T], sizes: Sequence[int]) -> list[list[T]]:
