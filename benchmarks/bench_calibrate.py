@@ -39,7 +39,12 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import calibrate_parts as parts  # noqa: E402 (needs the path above when run as a script)
-from calibrate_serial import REFERENCE_N, reference_seconds, run_pure_and_store  # noqa: E402
+from calibrate_serial import (  # noqa: E402
+    pair_reference,
+    print_drift,
+    reference_seconds,
+    run_pure_and_store,
+)
 from common import (  # noqa: E402
     finish_args,
     load_average,
@@ -172,6 +177,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             traceback.print_exc()
 
     drift: dict[str, float] = {"start": reference_seconds(data, names, noise)}
+    pair: dict[str, dict[str, float]] = {}
     try:
         print("running pure and store, interleaved ...", flush=True)
         try:
@@ -188,8 +194,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with ensure_server(home=tmp / "prefect_home", timeout=120):
             server_s = time.perf_counter() - start
             drift["before_flow"] = reference_seconds(data, names, noise)
+            pair["before_flow"] = pair_reference(data, names, noise)
             attempt("flow", run_flow, data, f"lmdb://{tmp / 'flow'}", noise, w)
             drift["after_flow"] = reference_seconds(data, names, noise)
+            pair["after_flow"] = pair_reference(data, names, noise)
             for m in () if args.skip_memory else args.memory_n:
                 print(f"memory run: flow of {m:,} models in a fresh process ...", flush=True)
                 try:
@@ -203,7 +211,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         clear_connector_cache(close=True)
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
-    return report(args, data, res, memory, errors, server_s, load_at_start, drift)
+    return report(args, data, res, memory, errors, server_s, load_at_start, drift, pair)
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -314,6 +322,7 @@ def report(
     server_s: float | None,
     load_at_start: list[float] | None,
     drift: dict[str, float],
+    pair: dict[str, dict[str, float]],
 ) -> dict[str, Any]:
     n, w = args.n, args.workers
     accuracy = {
@@ -330,11 +339,7 @@ def report(
     for tg in targets:
         print(f"  [{tg['status']:>6}] {tg['what']}: {_fmt(tg['value'])} "
               f"(target {tg['rule']} {tg['limit']:g})")  # fmt: skip
-    print(
-        f"\nmachine drift: the pure loop over the first {REFERENCE_N} models took "
-        + ", ".join(f"{v:.1f} s {k.replace('_', ' ')}" for k, v in drift.items())
-        + " (T_pure and T_store are interleaved; T_flow and T_peer are not)"
-    )
+    print_drift(drift, pair)
     if (n, w) != (TARGET_N, TARGET_W):
         print(f"note: the speedup target is for N={TARGET_N:,}, W={TARGET_W}")
     for key, msg in errors.items():
@@ -353,6 +358,7 @@ def report(
         "times_s": {k: res[k]["seconds"] if k in res else None for k in VARIANTS},
         "prefect_server_start_s": server_s,
         "drift_reference_s": drift,
+        "pair_reference": pair,
         "variants": strip,
         "accuracy": accuracy,
         "tolerance": parts.TOLERANCE,

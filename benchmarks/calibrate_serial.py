@@ -39,6 +39,67 @@ def reference_seconds(data: Any, names: list[str], noise: bool) -> float:
     return time.perf_counter() - start
 
 
+def _timed_pure(job: tuple[Any, list[str], bool]) -> float:
+    """In a pool process: wait for the other one, then time the pure loop."""
+    data, names, noise = job
+    solve_pure(data, names[:2], noise)  # warm up, as the reference process is warm
+    _BARRIER.wait()
+    start = time.perf_counter()
+    solve_pure(data, names, noise)
+    return time.perf_counter() - start
+
+
+_BARRIER: Any = None
+
+
+def _set_barrier(barrier: Any) -> None:
+    global _BARRIER
+    _BARRIER = barrier
+    parts.quiet()
+
+
+def pair_reference(data: Any, names: list[str], noise: bool) -> dict[str, float]:
+    """What two cores give right now: the reference loop in two processes at once.
+
+    The single-process reference cannot see a second core that is slow or shared
+    (a virtual machine's neighbours); the flow needs both. Both processes solve the
+    same :data:`REFERENCE_N` models, starting together (a barrier after imports and
+    a warm-up). ``ceiling`` is ``2 * single / slowest``: 2.0 when both cores run at
+    full speed.
+    """
+    import multiprocessing
+
+    from pastas_projects.datasets import SeriesCollection
+
+    subset = names[:REFERENCE_N]
+    used = {k for name in subset for k in data.meteo[name]}
+    small = SeriesCollection(
+        oseries={n: data.oseries[n] for n in subset},
+        stresses={k: data.stresses[k] for k in used},
+        meteo={n: data.meteo[n] for n in subset},
+    )
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    with ctx.Pool(2, initializer=_set_barrier, initargs=(barrier,)) as pool:
+        walls = pool.map(_timed_pure, [(small, subset, noise)] * 2, chunksize=1)
+    single = reference_seconds(data, names, noise)
+    return {"single_s": single, "pair_s": max(walls), "ceiling": 2 * single / max(walls)}
+
+
+def print_drift(drift: dict[str, float], pair: dict[str, dict[str, float]]) -> None:
+    """Print how the machine's speed moved during the run (the reference loops)."""
+    print(
+        f"\nmachine drift: the pure loop over the first {REFERENCE_N} models took "
+        + ", ".join(f"{v:.1f} s {k.replace('_', ' ')}" for k, v in drift.items())
+        + " (T_pure and T_store are interleaved; T_flow and T_peer are not)"
+    )
+    for when, ref in pair.items():
+        print(
+            f"two cores {when.replace('_', ' ')}: the same loop in two processes at once "
+            f"{ref['pair_s']:.1f} s vs {ref['single_s']:.1f} s alone: {ref['ceiling']:.2f}x"
+        )
+
+
 def run_pure_and_store(
     data: Any, names: list[str], uri: str, noise: bool
 ) -> tuple[dict[str, Any], dict[str, Any]]:
