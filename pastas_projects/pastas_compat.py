@@ -65,7 +65,7 @@ def model_to_json(ml: ps.Model) -> str:
 
 
 def _frame_json(frame: pd.DataFrame) -> str:
-    """What ``PastasEncoder`` writes for a DataFrame, ~20x faster.
+    """What ``PastasEncoder`` writes for a DataFrame, ~6x faster (84 vs 515 us).
 
     ``PastasEncoder`` writes ``json.dumps(frame.to_dict(orient="index"), indent=0)``;
     ``Series.tolist`` gives the same native Python values as ``to_dict`` does.
@@ -96,7 +96,7 @@ _JSON_STARTS = frozenset('{["-0123456789tfnNI')
 
 
 def _frame_from_json(text: str) -> pd.DataFrame:
-    """What ``pastas_hook`` makes of a DataFrame's JSON text, ~10x faster."""
+    """What ``pastas_hook`` makes of a DataFrame's JSON text (0.77 vs 0.96 ms)."""
     rows = json.loads(text)
     if not rows:  # pastas' empty frame has a RangeIndex
         return pastas_hook({"parameters": text})["parameters"]
