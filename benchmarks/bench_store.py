@@ -24,403 +24,53 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
-import gc
-import logging
-import math
 import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
 import time
-import traceback
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
-import pastas as ps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402 (needs the path above when run as a script)
     Timing,
     finish_args,
-    format_ms,
     load_average,
     make_parser,
     measure_interleaved,
-    print_table,
     start_mongo,
     warn_if_busy,
     write_json,
 )
-
-PP_BACKENDS = ("pp-Dict", "pp-Arctic-LMDB", "pp-Arctic-Mongo", "pp-PyStore")
-PST_BACKENDS = ("pst-ArcticDB", "pst-Pas", "pst-ArcticDB-Mongo")
-MONGO_BACKENDS = ("pp-Arctic-Mongo", "pst-ArcticDB-Mongo")
-BACKENDS = PP_BACKENDS + PST_BACKENDS
-EMBEDDED = ("pp-Arctic-LMDB", "pp-PyStore")
-"""pastas_projects backends the 'open < 1 s' target applies to."""
-
-MONGO_MAX_N = 250
-"""The MongoDB-wire test server slows down with its size (see README): big stores capped."""
-METADATA_N = 1000
-"""Size of the metadata table read from the big store."""
-OPS_METADATA = {"x": 187_000.0, "y": 337_000.0}
-"""Metadata written with the series of the single-item operations."""
-TARGET_N = 10_000
-"""Store size the 'open < 1 s' target is set for."""
-OPEN_TARGET_S = 1.0
-
-OPS: tuple[tuple[str, str], ...] = (
-    ("write_stress", "write stress (daily, {stress_n:,})"),
-    ("write_oseries", "write oseries (irregular, {head_n:,})"),
-    ("read_stress", "read stress (daily, {stress_n:,})"),
-    ("read_oseries", "read oseries (irregular, {head_n:,})"),
-    ("write_model", "write model"),
-    ("read_model", "read model (rebuild)"),
-    ("metadata", "metadata table ({meta_n:,} series)"),
-    ("names", "list names ({n:,})"),
-    ("open", "open {n:,}-series store"),
-    ("open_names", "open + names"),
-    ("open_metadata", "open + metadata table"),
-    ("open_metadata_first", "open + metadata, 1st in process"),
+from store_backends import (  # noqa: E402 (the same path)
+    BACKENDS,
+    METADATA_N,
+    MONGO_BACKENDS,
+    MONGO_MAX_N,
+    OPS_METADATA,
+    Data,
+    Spec,
+    Store,
+    big_name,
+    error_text,
+    load_data,
+    measure_open,
+    open_store,
+    populate,
+    quiet,
+    relocate,
+    small_metadata,
+    spec_folder,
+    specs,
 )
-READ_OPS = ("read_stress", "read_oseries", "read_model")
-
-
-def quiet() -> None:
-    """Silence the logging and warnings of pastas, pastastore and ArcticDB."""
-    ps.set_log_level("ERROR")
-    logging.getLogger("pastastore").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", message=".*BlockManagerUnconsolidated")
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    with contextlib.suppress(ImportError):
-        from arcticdb.config import set_log_level
-
-        set_log_level("WARN")
-
-
-# ---------------------------------------------------------------------- data
-@dataclass
-class Data:
-    """The series and the solved model every backend gets."""
-
-    stress: pd.Series  # daily precipitation, ~15,000 values
-    head: pd.Series  # irregular heads, ~1,000 values
-    small: pd.Series  # the small head written 10,000 times into the big store
-    model: ps.Model  # RechargeModel(Exponential), solved
-    model_series: dict[str, tuple[str, pd.Series]]  # name -> (library, series)
-    source: str
-
-
-def load_data() -> Data:
-    """Bundled real series (rain_260, evap_260, B58C0698001, B32C0609001) or synthetic."""
-    rng = np.random.default_rng(20240601)
-    folder = files("pastas_projects") / "data"
-    try:
-        from pastas_projects.io import read_csv
-
-        rain = read_csv(folder / "rain_260.csv")
-        evap = read_csv(folder / "evap_260.csv")
-        model_head = read_csv(folder / "B58C0698001.csv")
-        long_head = read_csv(folder / "B32C0609001.csv")
-        source = "bundled pastas_projects/data (rain_260, evap_260, B58C0698001, B32C0609001)"
-    except (OSError, ImportError, ValueError):
-        rain, evap, model_head, long_head = _synthetic(rng)
-        source = "synthetic"
-    rain = rain.rename("rain_260") if rain.name is None else rain
-    pick = np.sort(rng.choice(len(long_head), size=min(1000, len(long_head)), replace=False))
-    head = long_head.iloc[pick].rename("bench_head")
-    ml = ps.Model(model_head, name="bench_model")
-    ml.add_stressmodel(ps.RechargeModel(rain, evap, ps.Exponential(), name="recharge"))
-    ml.solve(report=False)
-    model_series = {
-        str(model_head.name): ("oseries", model_head),
-        str(rain.name): ("stresses", rain),
-        str(evap.name): ("stresses", evap),
-    }
-    small = model_head.iloc[:100].rename("small")
-    return Data(rain, head, small, ml, model_series, source)
-
-
-def _synthetic(rng: np.random.Generator) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
-    days = pd.date_range("1980-01-01", periods=15_000, freq="D")
-    rain = pd.Series(rng.gamma(0.5, 4.0, len(days)) * (rng.random(len(days)) < 0.5), days)
-    doy = days.dayofyear.to_numpy()
-    evap = pd.Series(np.clip(2 + 1.8 * np.sin(2 * np.pi * (doy - 100) / 365), 0, None), days)
-    kernel = np.exp(-np.arange(400) / 80.0) * 0.002
-    level = 10 + np.convolve((rain - evap).to_numpy(), kernel)[: len(days)]
-    daily = pd.Series(level + rng.normal(0, 0.02, len(days)), days)
-    model_head = daily.iloc[500::14].rename("head_model")
-    long_head = daily.iloc[500:].sample(3000, random_state=1).sort_index().rename("head_long")
-    return rain.rename("rain"), evap.rename("evap"), model_head, long_head
-
-
-def small_metadata(i: int) -> dict[str, Any]:
-    """Metadata of series ``i`` of the big store."""
-    return {"x": 100_000.0 + i, "y": 400_000.0 + 2 * i, "screen_top": -5.0, "source": "bench"}
-
-
-def big_name(i: int) -> str:
-    return f"head_{i:05d}"
-
-
-# ---------------------------------------------------------------------- backends
-@dataclass(frozen=True)
-class Spec:
-    """Where one store of one backend lives (picklable, for worker processes)."""
-
-    backend: str
-    name: str
-    location: str  # path, URI or "" (in memory)
-
-
-class Store:
-    """The operations measured, on top of one backend's public API."""
-
-    def write_oseries(self, series: pd.Series, name: str, metadata: dict) -> None:
-        raise NotImplementedError
-
-    def write_stress(self, series: pd.Series, name: str, kind: str, metadata: dict) -> None:
-        raise NotImplementedError
-
-    def read_oseries(self, name: str) -> pd.Series:
-        raise NotImplementedError
-
-    def read_stress(self, name: str) -> pd.Series:
-        raise NotImplementedError
-
-    def write_model(self, ml: ps.Model) -> None:
-        raise NotImplementedError
-
-    def read_model(self, name: str) -> ps.Model:
-        raise NotImplementedError
-
-    def metadata(self, names: list[str] | None = None) -> pd.DataFrame:
-        """Oseries metadata table: of ``names``, or the store's full table (as a user gets it)."""
-        raise NotImplementedError
-
-    def names(self) -> list[str]:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-    def clear_caches(self) -> None:
-        """Forget cached names and metadata tables, so the next call reads the store."""
-
-
-class ProjectStore(Store):
-    """pastas_projects: ``pp.PastasProject(name, connector).db``."""
-
-    def __init__(self, spec: Spec) -> None:
-        import pastas_projects as pp
-
-        if spec.backend == "pp-Dict":
-            conn = pp.DictConnector(spec.name)
-        elif spec.backend in ("pp-Arctic-LMDB", "pp-Arctic-Mongo"):
-            conn = pp.ArcticConnector(spec.name, spec.location)
-        elif spec.backend == "pp-PyStore":
-            conn = pp.PystoreConnector(spec.name, spec.location)
-        else:
-            raise ValueError(spec.backend)
-        self.conn = conn
-        self.db = pp.PastasProject(spec.name, conn).db
-
-    def write_oseries(self, series: pd.Series, name: str, metadata: dict) -> None:
-        self.db.add_oseries(series, name, metadata=dict(metadata))
-
-    def write_stress(self, series: pd.Series, name: str, kind: str, metadata: dict) -> None:
-        self.db.add_stress(series, name, kind=kind, metadata=dict(metadata))
-
-    def read_oseries(self, name: str) -> pd.Series:
-        return self.db.get_oseries(name)
-
-    def read_stress(self, name: str) -> pd.Series:
-        return self.db.get_stresses(name)
-
-    def write_model(self, ml: ps.Model) -> None:
-        self.db.add_model(ml)
-
-    def read_model(self, name: str) -> ps.Model:
-        return self.db.get_models(name)
-
-    def metadata(self, names: list[str] | None = None) -> pd.DataFrame:
-        return self.db.oseries if names is None else self.db.get_metadata("oseries", names)
-
-    def names(self) -> list[str]:
-        return self.db.oseries_names
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-class PastaStoreStore(Store):
-    """pastastore 2.0: ``pastastore.PastaStore(connector)``."""
-
-    def __init__(self, spec: Spec) -> None:
-        import pastastore
-
-        if spec.backend in ("pst-ArcticDB", "pst-ArcticDB-Mongo"):
-            conn = pastastore.ArcticDBConnector(spec.name, spec.location, verbose=False)
-        elif spec.backend == "pst-Pas":
-            conn = pastastore.PasConnector(spec.name, spec.location, verbose=False)
-        else:
-            raise ValueError(spec.backend)
-        self.pstore: Any = pastastore.PastaStore(conn)
-
-    def write_oseries(self, series: pd.Series, name: str, metadata: dict) -> None:
-        self.pstore.add_oseries(series, name, metadata=dict(metadata))
-
-    def write_stress(self, series: pd.Series, name: str, kind: str, metadata: dict) -> None:
-        self.pstore.add_stress(series, name, kind=kind, metadata=dict(metadata))
-
-    def read_oseries(self, name: str) -> pd.Series:
-        return self.pstore.get_oseries(name)
-
-    def read_stress(self, name: str) -> pd.Series:
-        return self.pstore.get_stresses(name)
-
-    def write_model(self, ml: ps.Model) -> None:
-        self.pstore.add_model(ml)
-
-    def read_model(self, name: str) -> ps.Model:
-        return self.pstore.get_models(name)
-
-    def metadata(self, names: list[str] | None = None) -> pd.DataFrame:
-        if names is None:  # a cached property that PastaStore() fills when it opens
-            return self.pstore.oseries
-        return self.pstore.conn.get_metadata("oseries", names)  # uncached
-
-    def names(self) -> list[str]:
-        return self.pstore.oseries_names
-
-    def clear_caches(self) -> None:
-        # cached_property values of the connector (PasConnector caches oseries_names)
-        for attr in ("oseries", "oseries_names"):
-            self.pstore.conn.__dict__.pop(attr, None)
-
-    def close(self) -> None:
-        self.pstore = None  # pastastore has no close(); drop the Arctic/handles
-        gc.collect()
-
-
-def open_store(spec: Spec) -> Store:
-    return ProjectStore(spec) if spec.backend.startswith("pp-") else PastaStoreStore(spec)
-
-
-def preload(backend: str) -> None:
-    """Import a backend's modules, so that 'open' times exclude module imports."""
-    quiet()
-    import pastastore  # noqa: F401
-
-    import pastas_projects as pp
-
-    if "Arctic" in backend:
-        import arcticdb  # noqa: F401
-
-        _ = pp.ArcticConnector
-    if backend == "pp-PyStore":
-        _ = pp.PystoreConnector
-
-
-def specs(backend: str, root: Path, mongo_uri: str | None) -> tuple[Spec, Spec]:
-    """Specs of the store for single-item operations ('ops') and the big store."""
-    if backend == "pp-Dict":
-        return Spec(backend, "bench_ops", ""), Spec(backend, "bench_big", "")
-    if backend in MONGO_BACKENDS:
-        if mongo_uri is None:
-            raise RuntimeError("no MongoDB server")
-        prefix = backend.split("-")[0]  # pp / pst: their own libraries on one server
-        return tuple(Spec(backend, f"{prefix}_{r}", mongo_uri) for r in ("ops", "big"))
-    slug = backend.lower().replace("-", "_")
-    if backend in ("pp-Arctic-LMDB", "pst-ArcticDB"):
-        return tuple(
-            Spec(backend, "bench", f"lmdb://{root / f'{slug}_{r}'}") for r in ("ops", "big")
-        )
-    return tuple(Spec(backend, "bench", str(root / f"{slug}_{r}")) for r in ("ops", "big"))
-
-
-def relocate(spec: Spec, old: Path, new: Path) -> Spec:
-    """The same spec with the folder ``old`` replaced by ``new``."""
-    return Spec(spec.backend, spec.name, spec.location.replace(str(old), str(new)))
-
-
-def spec_folder(spec: Spec) -> Path | None:
-    if spec.location.startswith("lmdb://"):
-        return Path(spec.location[len("lmdb://") :])
-    if spec.location and "://" not in spec.location:
-        return Path(spec.location)
-    return None
-
-
-# ---------------------------------------------------------------------- worker processes
-def populate(spec: Spec, n: int, series: pd.Series) -> float:
-    """Write ``n`` small heads with metadata into a new store; return the seconds taken."""
-    preload(spec.backend)
-    store = open_store(spec)
-    start = time.perf_counter()
-    for i in range(n):
-        store.write_oseries(series, big_name(i), small_metadata(i))
-    elapsed = time.perf_counter() - start
-    store.close()
-    return elapsed
-
-
-def measure_open(spec: Spec, n: int, warm_reps: int) -> dict[str, Any]:
-    """Run in a fresh process: time opening the big store (module imports excluded).
-
-    Returns the seconds of the first open + metadata table in this process, then of
-    ``warm_reps`` (1 when the first took over a second) of each of 'open', 'open +
-    names' and 'open + metadata', every one closed again (untimed) before the next.
-    """
-    preload(spec.backend)
-    times: dict[str, list[float]] = {}
-    errors: dict[str, str] = {}
-    try:
-        start = time.perf_counter()
-        store = open_store(spec)
-        table = store.metadata()
-        times["open_metadata_first"] = [time.perf_counter() - start]
-        store.close()
-        if len(table) != n:
-            errors["open_metadata_first"] = f"metadata table has {len(table)} rows, not {n}"
-        if times["open_metadata_first"][0] > 1.0:
-            warm_reps = 1
-    except Exception as exc:  # report a broken backend, go on with the others
-        errors["open_metadata_first"] = _error(exc)
-
-    variants: dict[str, Callable[[Store], object] | None] = {
-        "open": None,
-        "open_names": lambda s: s.names(),
-        "open_metadata": lambda s: s.metadata(),
-    }
-    for key, query in variants.items():
-        try:
-            for _ in range(warm_reps):
-                start = time.perf_counter()
-                store = open_store(spec)
-                if query is not None:
-                    query(store)
-                times.setdefault(key, []).append(time.perf_counter() - start)
-                store.close()
-        except Exception as exc:
-            errors[key] = _error(exc)
-    return {"times": times, "errors": errors}
-
-
-def _error(exc: BaseException) -> str:
-    where = traceback.extract_tb(exc.__traceback__)
-    ours = [f for f in where if "pastas_projects" in f.filename or "pastastore" in f.filename]
-    frame = (ours or where or [None])[-1]
-    at = f" (at {Path(frame.filename).name}:{frame.lineno})" if frame else ""
-    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}{at}"
+from store_report import TARGET_N, report  # noqa: E402 (the same path)
 
 
 # ---------------------------------------------------------------------- main process
@@ -451,7 +101,7 @@ class Bench:
         for backend, timing in timings.items():
             self.results[backend][op] = timing
         for backend, exc in errors.items():  # a broken backend: report it, go on
-            self.errors[backend][op] = _error(exc)
+            self.errors[backend][op] = error_text(exc)
             print(f"  {backend} {op}: FAILED {self.errors[backend][op]}", flush=True)
 
     def open_ops(self, spec: Spec) -> Store:
@@ -514,7 +164,7 @@ class Bench:
                 rtol=1e-10,
             )
         except Exception as exc:
-            self.errors[backend]["roundtrip"] = _error(exc)
+            self.errors[backend]["roundtrip"] = error_text(exc)
             print(f"  {backend}: ROUND TRIP FAILED {self.errors[backend]['roundtrip']}")
 
     def big(self, stores: dict[str, Store], s: Settings) -> None:
@@ -581,7 +231,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for b in MONGO_BACKENDS:
                     if b in args.backends:
                         print(f"{b} skipped: {exc}")
-                        bench.errors[b]["server"] = _error(exc)
+                        bench.errors[b]["server"] = error_text(exc)
                         args.backends.remove(b)
         all_specs = {b: specs(b, root, mongo_uri) for b in args.backends}
         for b in args.backends:
@@ -593,7 +243,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             try:
                 stores[b] = bench.open_ops(all_specs[b][0])
             except Exception as exc:
-                bench.errors[b]["setup"] = _error(exc)
+                bench.errors[b]["setup"] = error_text(exc)
                 print(f"  {b}: FAILED {bench.errors[b]['setup']}")
         bench.ops(stores, s)
         _close_all(stores)
@@ -605,7 +255,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             try:
                 stores[b] = bench.dict_big if b == "pp-Dict" else open_store(all_specs[b][1])
             except Exception as exc:
-                bench.errors[b]["big"] = _error(exc)
+                bench.errors[b]["big"] = error_text(exc)
                 print(f"  {b}: FAILED {bench.errors[b]['big']}")
         bench.big(stores, s)
         _close_all(stores)
@@ -644,7 +294,7 @@ def _measure_opens(bench: Bench, big_specs: dict[str, Spec], s: Settings) -> Non
                 try:
                     out = job.result()
                 except Exception as exc:
-                    bench.errors[b]["open"] = _error(exc)
+                    bench.errors[b]["open"] = error_text(exc)
                     continue
             for op, values in out["times"].items():
                 times[b].setdefault(op, []).extend(values)
@@ -703,7 +353,7 @@ def _populate_all(
             try:
                 bench.populate_s[b] = job.result()
             except Exception as exc:
-                bench.errors[b]["populate"] = _error(exc)
+                bench.errors[b]["populate"] = error_text(exc)
                 print(f"  {b}: populating FAILED {bench.errors[b]['populate']}")
                 continue
             if target != big:
@@ -716,133 +366,6 @@ def _populate_all(
 
 
 # ---------------------------------------------------------------------- report
-def ratio(bench: Bench, op: str, a: str, b: str) -> float | None:
-    ta, tb = bench.results.get(a, {}).get(op), bench.results.get(b, {}).get(op)
-    if ta is None or tb is None or not tb.median:
-        return None
-    return ta.median / tb.median
-
-
-def report(bench: Bench, s: Settings) -> dict[str, Any]:
-    d = bench.data
-    labels = {
-        op: text.format(
-            stress_n=len(d.stress), head_n=len(d.head), meta_n=min(METADATA_N, s.n), n=s.n
-        )
-        for op, text in OPS
-    }
-    backends = list(bench.results)
-
-    def cell(label: str, backend: str) -> str:
-        op = next(k for k, v in labels.items() if v == label)
-        if op in bench.errors[backend] or (op == "open" and "open" in bench.errors[backend]):
-            return "ERR"
-        t = bench.results[backend].get(op)
-        return format_ms(t.median) if t else "-"
-
-    print_table(
-        "median time in ms (lower is better)", list(labels.values()), backends, cell, "operation"
-    )
-    notes = []
-    if any(b in MONGO_BACKENDS for b in backends) and s.mongo_n != s.n:
-        notes.append(
-            f"MongoDB backends: their big stores hold {s.mongo_n:,} series, not {s.n:,} "
-            "(the metadata table and names rows too)"
-        )
-    if s.n != TARGET_N:
-        notes.append(f"big stores hold {s.n:,} series; the open target is for {TARGET_N:,}")
-    for note in notes:
-        print(f"note: {note}")
-
-    targets: list[dict[str, Any]] = []
-    ratios: dict[str, dict[str, float | None]] = {}
-
-    pair = ("pp-Arctic-LMDB", "pst-ArcticDB")
-    if all(b in backends for b in pair):
-        ratios["Arctic-LMDB / pastastore-ArcticDB"] = {op: ratio(bench, op, *pair) for op, _ in OPS}
-        for op, _ in OPS:
-            value = ratios["Arctic-LMDB / pastastore-ArcticDB"][op]
-            targets.append(_target(f"Arctic-LMDB / pastastore-ArcticDB: {labels[op]}", value, 1.0))
-    pair = ("pp-PyStore", "pst-Pas")
-    if all(b in backends for b in pair):
-        ratios["PyStore / pastastore-Pas"] = {op: ratio(bench, op, *pair) for op, _ in OPS}
-        for op in READ_OPS:
-            value = ratios["PyStore / pastastore-Pas"][op]
-            targets.append(_target(f"PyStore / pastastore-Pas: {labels[op]}", value, 1.0))
-    pair = ("pp-Arctic-Mongo", "pst-ArcticDB-Mongo")
-    if all(b in backends for b in pair):  # no target: the test server dominates
-        ratios["Arctic-Mongo / pastastore-ArcticDB-Mongo"] = {
-            op: ratio(bench, op, *pair) for op, _ in OPS
-        }
-    for b in (b for b in EMBEDDED if b in backends):
-        for op in ("open_metadata", "open_metadata_first"):
-            t = bench.results.get(b, {}).get(op)
-            what = f"{b}: {labels[op]} of {s.n:,} series (s)"
-            targets.append(_target(what, None if t is None else t.median, OPEN_TARGET_S, "<"))
-
-    if ratios:
-        names = list(ratios)
-        print_table(
-            "ratios (pastas_projects / pastastore; < 1 means pastas_projects is faster)",
-            [labels[op] for op, _ in OPS],
-            names,
-            lambda label, name: _fmt_ratio(
-                ratios[name][next(k for k, v in labels.items() if v == label)]
-            ),
-            "operation",
-        )
-    print("\ntargets")
-    for t in targets:
-        value = "n/a" if t["value"] is None else f"{t['value']:.3g}"
-        print(f"  [{t['status']:>6}] {t['what']}: {value} (target {t['rule']} {t['limit']:g})")
-    met = sum(t["status"] == "met" for t in targets)
-    print(f"  {met} of {len(targets)} targets met")
-    errors = {b: e for b, e in bench.errors.items() if e}
-    if errors:
-        print("\nerrors")
-        for b, e in errors.items():
-            for op, msg in e.items():
-                print(f"  {b} {op}: {msg}")
-    print(
-        "\npopulating the big stores took (s): "
-        + ", ".join(f"{b} {t:.1f}" for b, t in bench.populate_s.items())
-    )
-    return {
-        "benchmark": "store",
-        "load_average_at_start": bench.load_at_start,
-        "settings": vars(s),
-        "data": {
-            "source": d.source,
-            "stress_values": len(d.stress),
-            "head_values": len(d.head),
-            "small_values": len(d.small),
-            "model": "RechargeModel(Exponential), solved",
-        },
-        "operations": labels,
-        "store_sizes": bench.sizes,
-        "populate_s": bench.populate_s,
-        "results": {b: {op: t.as_dict() for op, t in r.items()} for b, r in bench.results.items()},
-        "ratios": ratios,
-        "targets": targets,
-        "errors": errors,
-        "notes": notes,
-    }
-
-
-def _target(what: str, value: float | None, limit: float, rule: str = "<=") -> dict[str, Any]:
-    if value is None or math.isnan(value):
-        status = "n/a"
-    elif (value <= limit) if rule == "<=" else (value < limit):
-        status = "met"
-    else:
-        status = "MISSED"
-    return {"what": what, "value": value, "limit": limit, "rule": rule, "status": status}
-
-
-def _fmt_ratio(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser(__doc__.split("\n\n")[0], default_n=TARGET_N, quick_n=1000)
     parser.add_argument(
