@@ -181,6 +181,20 @@ def test_model_versions(conn):
     assert conn._read("models", "m", as_of=1).data == '{"i": 1}'
     assert conn._prune_versions("models", "m", keep_last=2) == 1
     assert [v.version for v in conn._list_versions("models", "m")] == [1, 2]
+    conn._delete("models", "m")
+    conn._write("models", "m", '{"i": 9}', {"i": 9})  # written again after a delete
+    assert conn._read("models", "m").data == '{"i": 9}'
+
+
+def test_models_written_with_a_placeholder_frame_still_read(conn):
+    # stores written before models became metadata-only versions kept a one-row frame
+    envelope = {"metadata": {"i": 0}, "json": '{"i": 0}'}
+    conn._lib("models").write("m", pd.DataFrame({"json_length": [8]}), metadata=envelope)
+    assert conn._read("models", "m") == StoredItem('{"i": 0}', {"i": 0}, 0)
+    conn._write("models", "m", '{"i": 1}', {"i": 1})
+    assert conn._read("models", "m").data == '{"i": 1}'
+    assert conn._read("models", "m", as_of=0).data == '{"i": 0}'
+    assert conn._read_metadata("models", ["m"]) == {"m": {"i": 1}}
 
 
 # ---------------------------------------------------------------------- missing items

@@ -7,10 +7,12 @@ reading an item as of an older version or time, and pruning old versions.
 Storage layout: one ArcticDB library per pastas_projects library, named
 ``"{name}.oseries"``, ``"{name}.stresses"`` and ``"{name}.models"``. Series are stored
 as the frame given; the item metadata is kept in an envelope ``{"metadata": ...}``
-as the ArcticDB metadata of the version. Models are stored as a one-row placeholder
-frame with the JSON string in the envelope (``{"metadata": ..., "json": ...}``): reading
-a model then only reads the version's metadata, which measured 5-7x faster than
-reading the JSON from a string column.
+as the ArcticDB metadata of the version. A model is a version with metadata only: the
+JSON string is in the envelope (``{"metadata": ..., "json": ...}``) and there is no
+data (``write_metadata``). Reading a model then only reads the version's metadata,
+which measured 5-7x faster than reading the JSON from a string column, and writing it
+2.7 ms against 6.0 ms for a write with a one-row placeholder frame (which stores
+written before kept; their models read the same).
 """
 
 from __future__ import annotations
@@ -291,14 +293,13 @@ class ArcticConnector(BaseConnector):
             if not isinstance(data, str):
                 raise TypeError(f"model {name!r}: data must be a JSON str, not {type(data)}")
             envelope["json"] = data
-            # a tiny placeholder frame: an empty one makes ArcticDB log a warning
-            frame = pd.DataFrame({"json_length": [len(data)]})
-        else:
-            frame = data
-            unit = getattr(data.index, "unit", "ns")
-            if unit != "ns":  # ArcticDB stores nanoseconds; restore the unit on read
-                envelope["index_unit"] = unit
-        return int(lib.write(name, frame, metadata=envelope, prune_previous_versions=False).version)
+            # a new version with metadata only (it creates the symbol if needed)
+            written = lib.write_metadata(name, envelope, prune_previous_versions=False)
+            return int(written.version)
+        unit = getattr(data.index, "unit", "ns")
+        if unit != "ns":  # ArcticDB stores nanoseconds; restore the unit on read
+            envelope["index_unit"] = unit
+        return int(lib.write(name, data, metadata=envelope, prune_previous_versions=False).version)
 
     def _read(self, library: str, name: str, as_of: AsOf = None) -> StoredItem:
         lib = self._lib(library)
