@@ -47,9 +47,11 @@ from calibrate_serial import (  # noqa: E402
 )
 from common import (  # noqa: E402
     finish_args,
-    load_average,
     make_parser,
     print_table,
+)
+from machine import (  # noqa: E402
+    load_average,
     warn_if_busy,
     write_json,
 )

@@ -42,9 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402 (needs the path above when run as a script)
     Timing,
     finish_args,
-    load_average,
     make_parser,
     measure_interleaved,
+)
+from machine import (  # noqa: E402 (needs the path above when run as a script)
+    load_average,
     start_mongo,
     warn_if_busy,
     write_json,
