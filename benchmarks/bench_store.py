@@ -39,18 +39,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (  # noqa: E402 (needs the path above when run as a script)
-    Timing,
-    finish_args,
-    make_parser,
-    measure_interleaved,
-)
-from machine import (  # noqa: E402 (needs the path above when run as a script)
-    load_average,
-    start_mongo,
-    warn_if_busy,
-    write_json,
-)
+# the imports below need the path above when run as a script
+from common import Timing, finish_args, make_parser, measure_interleaved  # noqa: E402
+from machine import load_average, start_mongo, warn_if_busy, write_json  # noqa: E402
 from store_backends import (  # noqa: E402 (the same path)
     BACKENDS,
     METADATA_N,
