@@ -196,10 +196,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with ensure_server(home=tmp / "prefect_home", timeout=120):
             server_s = time.perf_counter() - start
             drift["before_flow"] = reference_seconds(data, names, noise)
-            pair["before_flow"] = pair_reference(data, names, noise)
+            pair["before_flow"] = pair_reference(data, names, noise, drift["before_flow"])
             attempt("flow", run_flow, data, f"lmdb://{tmp / 'flow'}", noise, w)
             drift["after_flow"] = reference_seconds(data, names, noise)
-            pair["after_flow"] = pair_reference(data, names, noise)
+            pair["after_flow"] = pair_reference(data, names, noise, drift["after_flow"])
             for m in () if args.skip_memory else args.memory_n:
                 print(f"memory run: flow of {m:,} models in a fresh process ...", flush=True)
                 try:

@@ -39,6 +39,10 @@ def reference_seconds(data: Any, names: list[str], noise: bool) -> float:
     return time.perf_counter() - start
 
 
+_BARRIER: Any = None
+"""The barrier the two processes of :func:`pair_reference` start their loops at."""
+
+
 def _timed_pure(job: tuple[Any, list[str], bool]) -> float:
     """In a pool process: wait for the other one, then time the pure loop."""
     data, names, noise = job
@@ -49,23 +53,21 @@ def _timed_pure(job: tuple[Any, list[str], bool]) -> float:
     return time.perf_counter() - start
 
 
-_BARRIER: Any = None
-
-
 def _set_barrier(barrier: Any) -> None:
     global _BARRIER
     _BARRIER = barrier
     parts.quiet()
 
 
-def pair_reference(data: Any, names: list[str], noise: bool) -> dict[str, float]:
+def pair_reference(data: Any, names: list[str], noise: bool, single: float) -> dict[str, float]:
     """What two cores give right now: the reference loop in two processes at once.
 
     The single-process reference cannot see a second core that is slow or shared
     (a virtual machine's neighbours); the flow needs both. Both processes solve the
     same :data:`REFERENCE_N` models, starting together (a barrier after imports and
-    a warm-up). ``ceiling`` is ``2 * single / slowest``: 2.0 when both cores run at
-    full speed.
+    a warm-up). ``single`` is the loop's time in one process, measured just before
+    (:func:`reference_seconds`). ``ceiling`` is ``2 * single / slowest``: 2.0 when
+    both cores run at full speed.
     """
     import multiprocessing
 
@@ -82,7 +84,6 @@ def pair_reference(data: Any, names: list[str], noise: bool) -> dict[str, float]
     barrier = ctx.Barrier(2)
     with ctx.Pool(2, initializer=_set_barrier, initargs=(barrier,)) as pool:
         walls = pool.map(_timed_pure, [(small, subset, noise)] * 2, chunksize=1)
-    single = reference_seconds(data, names, noise)
     return {"single_s": single, "pair_s": max(walls), "ceiling": 2 * single / max(walls)}
 
 
