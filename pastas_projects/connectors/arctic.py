@@ -13,14 +13,17 @@ data (``write_metadata``). Reading a model then only reads the version's metadat
 which measured 5-7x faster than reading the JSON from a string column, and writing it
 2.7 ms against 6.0 ms for a write with a one-row placeholder frame (which stores
 written before kept; their models read the same).
+
+Reads of the metadata of most items of a library (the metadata table) go through a
+checked cache in a fourth library, ``"{name}.metadata_index"``: see
+:mod:`pastas_projects.connectors.arctic_index`. URI handling is in
+:mod:`pastas_projects.connectors.arctic_uri`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
-import re
 import threading
 import warnings
 import weakref
@@ -33,6 +36,8 @@ import numpy as np
 import pandas as pd
 from arcticdb.exceptions import NoDataFoundException
 
+from pastas_projects.connectors.arctic_index import MetadataIndex
+from pastas_projects.connectors.arctic_uri import check_mongo, mask_uri, normalise_uri
 from pastas_projects.connectors.base import (
     LIBRARIES,
     AsOf,
@@ -43,16 +48,8 @@ from pastas_projects.connectors.base import (
 )
 from pastas_projects.errors import ItemNotFoundError, StoreConnectionError
 
-MONGO_TIMEOUT_MS = 3000
-"""How long to wait for a MongoDB server to answer before giving up."""
-
 _CACHE: dict[tuple, list] = {}  # key -> [arcticdb.Arctic, number of connectors using it]
 _CACHE_LOCK = threading.Lock()
-
-_SECRET_USERINFO = re.compile(r"(?<=://)([^:/@?#]*):([^@/?#]*)@")
-_SECRET_PARAM = re.compile(
-    r"(?i)([?&;](?:secret|password|pwd|token|secret_key|aws_secret_access_key)=)([^&;]*)"
-)
 
 
 def read_latest_versions() -> None:
@@ -65,81 +62,6 @@ def read_latest_versions() -> None:
     :func:`pastas_projects.connectors.see_other_processes_writes`.
     """
     arcticdb.config.set_config_int("VersionMap.ReloadInterval", 0)
-
-
-def mask_uri(uri: str) -> str:
-    """Return ``uri`` with any password or secret key replaced by ``***``.
-
-    Parameters
-    ----------
-    uri : str
-        A store URI, e.g. ``mongodb://user:secret@host:27017/``.
-
-    Returns
-    -------
-    str
-        The URI safe to print or log.
-
-    """
-    uri = _SECRET_USERINFO.sub(r"\1:***@", uri)
-    return _SECRET_PARAM.sub(r"\1***", uri)
-
-
-def _normalise(uri: str) -> tuple[str, tuple | None, str]:
-    """Split a URI into its scheme, a cache key (``None``: never share) and ArcticDB URI."""
-    if not isinstance(uri, str) or "://" not in uri:
-        raise ValueError(f"store URI {uri!r} has no scheme (lmdb://, mongodb://, s3://, mem://)")
-    scheme, rest = uri.split("://", 1)
-    scheme = scheme.lower()
-    if scheme == "lmdb":
-        path, sep, query = rest.partition("?")
-        path = os.path.realpath(os.path.expanduser(path or "."))
-        return scheme, (os.getpid(), "lmdb", path), f"lmdb://{path}{sep}{query}"
-    if scheme == "mem":  # every connector gets its own, fresh in-memory store
-        return scheme, None, "mem://"
-    if scheme in ("mongodb", "mongodb+srv"):
-        return "mongodb", (os.getpid(), uri), _arctic_mongo_uri(uri)
-    if scheme in ("s3", "s3s"):
-        return scheme, (os.getpid(), uri), uri
-    raise ValueError(f"store URI {mask_uri(uri)!r}: ArcticConnector handles lmdb, mongodb, s3, mem")
-
-
-def _arctic_mongo_uri(uri: str) -> str:
-    """Rewrite a MongoDB URI so that ArcticDB can append its own options to it.
-
-    ArcticDB appends ``&minPoolSize=...`` to the URI; without a ``?`` query that text
-    ends up in the database name, and authentication fails. The database in the path
-    only names the authentication database, so ``/db`` becomes ``?authSource=db``.
-    """
-    uri = uri.rstrip("?")
-    if "?" in uri:
-        return uri
-    scheme, rest = uri.split("://", 1)
-    hosts, _, database = rest.partition("/")
-    return f"{scheme}://{hosts}" + (f"/?authSource={database}" if database else "")
-
-
-def _check_mongo(uri: str) -> None:
-    """Raise :class:`StoreConnectionError` quickly if no MongoDB server answers at ``uri``."""
-    import pymongo
-    from pymongo.errors import PyMongoError
-
-    client = None
-    try:
-        client = pymongo.MongoClient(
-            uri, serverSelectionTimeoutMS=MONGO_TIMEOUT_MS, connectTimeoutMS=MONGO_TIMEOUT_MS
-        )
-        client.admin.command("ping")
-    except PyMongoError as exc:
-        reason = str(exc).split(", Timeout:")[0]
-        raise StoreConnectionError(
-            f"cannot reach a MongoDB server at {mask_uri(uri)}: {mask_uri(reason)}. Start one "
-            "first (e.g. `docker run -d -p 27017:27017 mongo` or `mongod --dbpath DIR`), or "
-            "use an embedded store such as lmdb://./pastas_data that needs no server."
-        ) from None
-    finally:
-        if client is not None:
-            client.close()
 
 
 def _acquire(key: tuple | None, arctic_uri: str) -> arcticdb.Arctic:
@@ -234,12 +156,12 @@ class ArcticConnector(BaseConnector):
         super().__init__(name)
         self._uri = uri
         self._library_options = library_options
-        scheme, key, arctic_uri = _normalise(uri)
+        scheme, key, arctic_uri = normalise_uri(uri)
         # what other processes open: an lmdb path made absolute, else the URI as given
         self._portable_uri = arctic_uri if scheme == "lmdb" else uri
         self.multiprocess_safe = scheme != "mem"
         if scheme == "mongodb":
-            _check_mongo(uri)
+            check_mongo(uri)
         if isinstance(library_options, dict):
             library_options = arcticdb.LibraryOptions(**library_options)
         try:
@@ -251,6 +173,7 @@ class ArcticConnector(BaseConnector):
             self._libs: dict[str, Any] | None = {
                 lib: _open_library(arctic, f"{name}.{lib}", library_options) for lib in LIBRARIES
             }
+            self._index: MetadataIndex | None = MetadataIndex(arctic, name)
         except (RuntimeError, OSError) as exc:
             self._closer()
             raise StoreConnectionError(
@@ -330,12 +253,28 @@ class ArcticConnector(BaseConnector):
     def _read_metadata(self, library: str, names: list[str]) -> dict[str, dict]:
         if not names:
             return {}
-        lib = self._lib(library)
-        result: dict[str, dict] = {}
         unique = list(dict.fromkeys(names))
+        index = self._index
+        if index is not None:
+            with _quiet_reads():
+                found = index.read_metadata(
+                    library,
+                    self._lib(library),
+                    unique,
+                    lambda n: self._read_metadata_batch(library, n),
+                )
+            if found is not None:
+                return found
+        return {
+            n: metadata for n, (_, metadata) in self._read_metadata_batch(library, unique).items()
+        }
+
+    def _read_metadata_batch(self, library: str, names: list[str]) -> dict[str, tuple[int, dict]]:
+        """Read the metadata of items one by one: name -> (version, metadata)."""
         with _quiet_reads():
-            items = lib.read_metadata_batch(unique)
-        for name, item in zip(unique, items, strict=True):
+            items = self._lib(library).read_metadata_batch(names)
+        result: dict[str, tuple[int, dict]] = {}
+        for name, item in zip(names, items, strict=True):
             if isinstance(item, arcticdb.DataError):
                 if item.error_category == arcticdb.ErrorCategory.MISSING_DATA:
                     continue
@@ -343,7 +282,7 @@ class ArcticConnector(BaseConnector):
                     f"reading metadata of {name!r} in {self.name}.{library}: "
                     f"{item.exception_string}"
                 )
-            result[name] = (item.metadata or {}).get("metadata", {})
+            result[name] = (int(item.version), (item.metadata or {}).get("metadata", {}))
         return result
 
     def _list_names(self, library: str) -> list[str]:
@@ -383,4 +322,5 @@ class ArcticConnector(BaseConnector):
     def close(self) -> None:
         """Forget the libraries; the store closes when its last connector closes."""
         self._libs = None
+        self._index = None
         self._closer()
