@@ -64,6 +64,7 @@ class MetadataIndex:
         self._arctic = arctic
         self.library_name = f"{name}.{INDEX_LIBRARY}"
         self._index_lib: Any = None
+        self._warned: set[str] = set()
 
     # ------------------------------------------------------------------ public
     def read_metadata(
@@ -140,7 +141,7 @@ class MetadataIndex:
                 )
             }
         except Exception as exc:  # a cache: any failure only means reading without it
-            logger.warning("metadata index %s/%s not read: %s", self.library_name, library, exc)
+            self._report("not read", library, exc)
             return {}
 
     def _write(self, library: str, entries: dict[str, tuple[VersionStamp, str]]) -> None:
@@ -161,7 +162,13 @@ class MetadataIndex:
             )
             lib.write(library, frame, prune_previous_versions=True)
         except Exception as exc:  # a cache: a store we cannot write just goes without
-            logger.warning("metadata index %s/%s not written: %s", self.library_name, library, exc)
+            self._report("not written", library, exc)
+
+    def _report(self, what: str, library: str, exc: Exception) -> None:
+        """Log a failure of the index: a warning the first time, then at debug level."""
+        level = logging.DEBUG if what in self._warned else logging.WARNING
+        self._warned.add(what)
+        logger.log(level, "metadata index %s/%s %s: %s", self.library_name, library, what, exc)
 
 
 def latest_versions(data_lib: Any) -> dict[str, VersionStamp]:
