@@ -76,6 +76,7 @@ def test_index_is_built_then_used(conn, index_from_two, library):
     entries = index_entries(conn, library)
     assert sorted(entries.index) == names
     assert conn._read_metadata(library, names) == expected  # now from the index
+    assert list(conn._read_metadata(library, names[::-1])) == names[::-1]
     assert conn._read_metadata(library, [*names, "missing"]) == expected
 
 
@@ -138,6 +139,20 @@ def test_an_unreadable_index_only_costs_time(conn, index_from_two, caplog):
     assert "metadata index" in caplog.text and "not read" in caplog.text
     assert conn._read_metadata("oseries", list(expected)) == expected  # rewritten
     assert sorted(index_entries(conn, "oseries").index) == list(expected)
+
+
+def test_a_damaged_entry_only_costs_time(conn, index_from_two, caplog):
+    expected = fill(conn, 4)
+    names = list(expected)
+    conn._read_metadata("oseries", names)
+    entries = index_entries(conn, "oseries")
+    entries.loc["s001", "metadata"] = '{"i": 1], ["x'  # breaks the JSON of the whole list
+    conn._index._library().write("oseries", entries)
+    with caplog.at_level(logging.WARNING, logger="pastas_projects.connectors"):
+        got = conn._read_metadata("oseries", names)
+    assert got == expected and list(got) == names
+    assert "not decoded" in caplog.text
+    assert conn._read_metadata("oseries", names) == expected
 
 
 def test_metadata_without_an_exact_json_form_is_read_fresh(conn, index_from_two):

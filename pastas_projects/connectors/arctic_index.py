@@ -104,9 +104,12 @@ class MetadataIndex:
                 continue  # no such item
             entry = entries.get(name)
             (cached if entry is not None and entry[0] == stamp else stale).append(name)
-        # one JSON document for all entries: ~3x faster than decoding them one by one
-        decoded = json.loads("[" + ",".join(entries[n][1] for n in cached) + "]")
-        result: dict[str, dict] = dict(zip(cached, decoded, strict=True))
+        try:  # one JSON document for all entries: ~3x faster than one by one
+            decoded = json.loads("[" + ",".join(entries[n][1] for n in cached) + "]")
+            result: dict[str, dict] = dict(zip(cached, decoded, strict=True))
+        except ValueError as exc:  # a damaged entry: read them all item by item
+            self._report("not decoded", library, exc)
+            result, stale, entries = {}, [n for n in names if n in latest], {}
         fresh = read_batch(stale) if stale else {}
         changed = False
         for name, (version, metadata) in fresh.items():
@@ -119,7 +122,7 @@ class MetadataIndex:
         kept = {n: e for n, e in entries.items() if latest.get(n) == e[0]}
         if changed or len(kept) < len(entries):
             self._write(library, kept)
-        return result
+        return {n: result[n] for n in names if n in result}  # in the order asked for
 
     # ------------------------------------------------------------------ storage
     def _library(self) -> Any:
