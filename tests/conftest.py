@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 
 
@@ -23,6 +25,22 @@ def prefect_api_url(tmp_path_factory):
 
     with ensure_server(home=tmp_path_factory.mktemp("prefect_home")) as url:
         yield url
+
+
+@pytest.fixture(params=["lmdb", "mongodb", "mem"])
+def arctic_conn(request, tmp_path):
+    """A new ArcticConnector on each ArcticDB backend: LMDB, MongoDB (``mongo_uri``), mem."""
+    from pastas_projects.connectors.arctic import ArcticConnector
+
+    name = f"t{uuid.uuid4().hex[:12]}"
+    if request.param == "lmdb":
+        conn = ArcticConnector(name, f"lmdb://{tmp_path / 'arctic'}")
+    elif request.param == "mongodb":
+        conn = ArcticConnector(name, request.getfixturevalue("mongo_uri"))
+    else:
+        conn = ArcticConnector(name, "mem://")
+    yield conn
+    conn.close()
 
 
 def pytest_configure(config):

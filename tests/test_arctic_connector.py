@@ -17,8 +17,6 @@ from pastas_projects.connectors.arctic import ArcticConnector, mask_uri
 from pastas_projects.connectors.base import StoredItem, VersionInfo
 from pastas_projects.errors import StoreConnectionError
 
-BACKENDS = ["lmdb", "mongodb", "mem"]
-
 
 def unique_name() -> str:
     return f"t{uuid.uuid4().hex[:12]}"
@@ -48,16 +46,9 @@ def assert_same_series(got: pd.DataFrame, expected: pd.DataFrame) -> None:
     assert (got.index == expected.index).all()
 
 
-@pytest.fixture(params=BACKENDS)
-def conn(request, tmp_path):
-    if request.param == "lmdb":
-        c = ArcticConnector(unique_name(), f"lmdb://{tmp_path / 'arctic'}")
-    elif request.param == "mongodb":
-        c = ArcticConnector(unique_name(), request.getfixturevalue("mongo_uri"))
-    else:
-        c = ArcticConnector(unique_name(), "mem://")
-    yield c
-    c.close()
+@pytest.fixture
+def conn(arctic_conn):
+    return arctic_conn
 
 
 # ---------------------------------------------------------------------- round trips

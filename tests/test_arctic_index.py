@@ -29,16 +29,9 @@ def small_frame(value: float = 1.0) -> pd.DataFrame:
     return pd.DataFrame({"v": [value, 2.0]}, index=pd.date_range("2000-01-01", periods=2))
 
 
-@pytest.fixture(params=["lmdb", "mongodb", "mem"])
-def conn(request, tmp_path):
-    if request.param == "lmdb":
-        c = ArcticConnector(unique_name(), f"lmdb://{tmp_path / 'arctic'}")
-    elif request.param == "mongodb":
-        c = ArcticConnector(unique_name(), request.getfixturevalue("mongo_uri"))
-    else:
-        c = ArcticConnector(unique_name(), "mem://")
-    yield c
-    c.close()
+@pytest.fixture
+def conn(arctic_conn):
+    return arctic_conn
 
 
 @pytest.fixture
