@@ -32,6 +32,10 @@ without ``fcntl`` (Windows) nothing is locked and only one writer may run.
 A snapshot copies every collection into its ``_snapshots/<snapshot>`` folder, renamed
 into place for ``oseries``, ``stresses`` and then ``models`` (the commit): it exists
 only when all three are there. Delete removes ``models`` first.
+
+What an item folder holds (metadata layout, Parquet data) is in
+:mod:`pastas_projects.connectors.pystore_items`; the pystore shim in
+:mod:`pastas_projects.connectors.pystore_compat`.
 """
 
 from __future__ import annotations
@@ -48,11 +52,8 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from pastas_projects.connectors import pystore_compat as compat
+from pastas_projects.connectors import pystore_items as items
 from pastas_projects.connectors.base import LIBRARIES, AsOf, BaseConnector, ItemData, StoredItem
 from pastas_projects.errors import InvalidNameError, ItemExistsError
 
@@ -62,9 +63,6 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
 T = TypeVar("T")
-PRIVATE_KEY = "_pastas"
-"""Metadata key holding this connector's own information about an item."""
-RESERVED_KEYS = compat.PYSTORE_KEYS | {PRIVATE_KEY}
 LOCK_BUCKETS = 64
 STALE_STAGING_SECONDS = 24 * 3600
 """Staging folders older than this are left-overs of killed writers."""
@@ -128,14 +126,16 @@ class PystoreConnector(BaseConnector):
                 info = {"kind": "model", "model": data}
                 (staged / compat.DATA_FILE).write_bytes(compat.empty_parquet())
             else:
-                info = _write_series(staged / compat.DATA_FILE, data)
-            compat.write_metadata(staged / compat.METADATA_FILE, _pack_metadata(metadata, info))
+                info = items.write_series(staged / compat.DATA_FILE, data)
+            compat.write_metadata(
+                staged / compat.METADATA_FILE, items.pack_metadata(metadata, info)
+            )
             self._swap_in(library, name, live, staged)
         finally:
             shutil.rmtree(staged, ignore_errors=True)
 
     def _read(self, library: str, name: str, as_of: AsOf = None) -> StoredItem:
-        return self._access(library, name, partial(_load_item, library))
+        return self._access(library, name, partial(items.load_item, library))
 
     def _read_metadata(self, library: str, names: list[str]) -> dict[str, dict]:
         result = {}
@@ -150,7 +150,7 @@ class PystoreConnector(BaseConnector):
                     raw = self._access(library, name, compat.read_metadata)
                 except KeyError:
                     continue
-            result[name] = _unpack_metadata(raw)
+            result[name] = items.unpack_metadata(raw)
         return result
 
     def _list_names(self, library: str) -> list[str]:
@@ -208,7 +208,7 @@ class PystoreConnector(BaseConnector):
                         self._delete(library, name)
                 for name in sorted(wanted):
                     with contextlib.suppress(KeyError):
-                        if self._access(library, name, partial(_same_files, source / name)):
+                        if self._access(library, name, partial(items.same_files, source / name)):
                             continue  # unchanged since the snapshot
                     staged = self._staging_path()
                     try:
@@ -352,56 +352,6 @@ def _remove(*paths: Path | None) -> None:
             shutil.rmtree(path, ignore_errors=True)
         elif path is not None:
             path.unlink(missing_ok=True)
-
-
-def _pack_metadata(metadata: dict, info: dict) -> dict:
-    """Put user metadata at the top (pystore can query it), the connector's under a key.
-
-    User keys that pystore or this connector reserve are kept under ``shadowed``.
-    """
-    shadowed = {k: v for k, v in metadata.items() if k in RESERVED_KEYS}
-    top = {k: v for k, v in metadata.items() if k not in RESERVED_KEYS}
-    extra = {"shadowed": shadowed} if shadowed else {}
-    return {**top, PRIVATE_KEY: {"format": 1, **info, **extra}}
-
-
-def _unpack_metadata(raw: dict) -> dict:
-    metadata = {k: v for k, v in raw.items() if k not in RESERVED_KEYS}
-    info = raw.get(PRIVATE_KEY)
-    return {**metadata, **info.get("shadowed", {})} if isinstance(info, dict) else metadata
-
-
-def _write_series(path: Path, data: pd.DataFrame) -> dict:
-    """Write a one-column frame as Snappy Parquet; return what restores its dtypes."""
-    frame = compat.frame_for_pystore(data)
-    table = pa.Table.from_pandas(frame, preserve_index=True)
-    # delta-encoded timestamps: the index of a daily series takes almost no space
-    encoding = {table.schema.pandas_metadata["index_columns"][0]: "DELTA_BINARY_PACKED"}
-    options = {"use_dictionary": list(frame.columns), "column_encoding": encoding}
-    pq.write_table(table, path, compression="snappy", **options)
-    dtypes = {"dtype": str(frame.dtypes.iloc[0]), "index_dtype": str(frame.index.dtype)}
-    return {"kind": "series", **dtypes}
-
-
-def _load_item(library: str, folder: Path) -> StoredItem:
-    raw = compat.read_metadata(folder)
-    info = raw.get(PRIVATE_KEY)
-    metadata = _unpack_metadata(raw)
-    if info is None:  # written by plain pystore or the original design
-        return StoredItem(*compat.read_pystore_item(folder, library, metadata))
-    if info["kind"] == "model":
-        return StoredItem(info["model"], metadata)
-    with pq.ParquetFile(folder / compat.DATA_FILE) as file:  # faster than read_table
-        frame = file.read().to_pandas()
-    return StoredItem(compat.restore_dtypes(frame, info["index_dtype"], info["dtype"]), metadata)
-
-
-def _same_files(other: Path, folder: Path) -> bool:
-    """Whether item ``folder`` holds exactly the files (names and bytes) of ``other``."""
-    names = {p.name for p in folder.iterdir()}
-    if names != {p.name for p in other.iterdir()}:
-        return False
-    return all((folder / n).read_bytes() == (other / n).read_bytes() for n in names)
 
 
 __all__ = ["PystoreConnector"]
