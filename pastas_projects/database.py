@@ -18,7 +18,6 @@ from pastas_projects.bookkeeping import (
     frame_for_storage,
     restore_series,
     series_bookkeeping,
-    series_hash,
     user_metadata,
 )
 from pastas_projects.connectors.base import AsOf, BaseConnector, StoredItem
@@ -28,6 +27,7 @@ from pastas_projects.errors import (
     NotSupportedError,
     SeriesInUseError,
 )
+from pastas_projects.history_store import HistoryStore, name_list
 from pastas_projects.models_store import ModelStore
 from pastas_projects.validation import (
     validate_metadata,
@@ -39,15 +39,7 @@ SERIES_LIBRARIES = {"oseries": "oseries", "stresses": "stress"}
 """Series libraries and the word used for one of their items in messages."""
 
 
-def _as_list(names: str | Iterable[str] | None, default: list[str]) -> list[str]:
-    if names is None:
-        return default
-    if isinstance(names, str):
-        return [names]
-    return list(names)
-
-
-class Database(ModelStore):
+class Database(ModelStore, HistoryStore):
     """Read and write oseries, stresses and models through a connector.
 
     Parameters
@@ -131,7 +123,7 @@ class Database(ModelStore):
 
         """
         self._check_series_library(library)
-        wanted = _as_list(names, self._names(library))
+        wanted = name_list(names, self._names(library))
         found = self.conn._read_metadata(library, wanted)
         missing = [n for n in wanted if n not in found]
         if names is not None and missing:
@@ -325,7 +317,7 @@ class Database(ModelStore):
         self._del_series("stresses", names, force)
 
     def _del_series(self, library: str, names: str | Iterable[str], force: bool) -> None:
-        names = _as_list(names, [])
+        names = name_list(names, [])
         for name in names:
             self._require(library, name)
         if not force:
@@ -350,64 +342,3 @@ class Database(ModelStore):
             for name in names:
                 hashes[(library, name)] = found.get(name, {}).get(HASH_KEY)
         return hashes
-
-    # ------------------------------------------------------------------ versions
-    def list_versions(self, library: str, name: str) -> pd.DataFrame:
-        """Stored versions of an oseries, stress or model, oldest first.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``version`` and ``timestamp`` (UTC).
-
-        """
-        self._require(library, name)
-        versions = self.conn._list_versions(library, name)
-        return pd.DataFrame(
-            {"version": [v.version for v in versions], "timestamp": [v.timestamp for v in versions]}
-        )
-
-    def prune_versions(
-        self, library: str, names: str | Iterable[str] | None = None, keep_last: int = 1
-    ) -> int:
-        """Delete old versions, keeping the newest ``keep_last`` of each item.
-
-        Returns
-        -------
-        int
-            How many versions were deleted.
-
-        """
-        if not isinstance(keep_last, int) or keep_last < 1:
-            raise ValueError(f"keep_last must be an int >= 1, not {keep_last!r}")
-        names = _as_list(names, self._names(library))
-        for name in names:
-            self._require(library, name)
-        return sum(self.conn._prune_versions(library, name, keep_last) for name in names)
-
-    # ------------------------------------------------------------------ snapshots
-    def create_snapshot(self, snapshot: str) -> None:
-        """Save the current state of the whole store under a name."""
-        self.conn._create_snapshot(validate_name(snapshot, "snapshot"))
-
-    def list_snapshots(self) -> list[str]:
-        """Names of the stored snapshots."""
-        return sorted(self.conn._list_snapshots())
-
-    def restore_snapshot(self, snapshot: str) -> None:
-        """Make the whole store exactly as it was when the snapshot was taken."""
-        self._require_snapshot(snapshot)
-        self.conn._restore_snapshot(snapshot)
-
-    def delete_snapshot(self, snapshot: str) -> None:
-        """Delete a snapshot."""
-        self._require_snapshot(snapshot)
-        self.conn._delete_snapshot(snapshot)
-
-    def _require_snapshot(self, snapshot: str) -> None:
-        if snapshot not in self.conn._list_snapshots():
-            raise ItemNotFoundError(f"snapshot {snapshot!r} does not exist")
-
-    # ------------------------------------------------------------------ helpers
-    def _check_hash(self, library: str, name: str, series: pd.Series, stored: dict) -> bool:
-        return stored.get(HASH_KEY) == series_hash(series)
