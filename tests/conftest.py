@@ -27,6 +27,17 @@ def prefect_api_url(tmp_path_factory):
         yield url
 
 
+@pytest.fixture(scope="module")
+def shared_cluster(prefect_api_url):
+    """A tuned LocalCluster (2 workers x 1 thread) shared through ``cluster_address``."""
+    from distributed import LocalCluster
+
+    from pastas_projects.flows import local_cluster_kwargs
+
+    with LocalCluster(**local_cluster_kwargs(2, 1)) as cluster:
+        yield cluster.scheduler_address
+
+
 @pytest.fixture(params=["lmdb", "mongodb", "mem"])
 def arctic_conn(request, tmp_path):
     """A new ArcticConnector on each ArcticDB backend: LMDB, MongoDB (``mongo_uri``), mem."""

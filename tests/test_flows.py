@@ -8,20 +8,12 @@ starts worker processes), so most tests share one tuned LocalCluster through
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
-import uuid
-from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
-import psutil
 import pytest
+from flow_helpers import N_MODELS, data_with_a_failure, lmdb_block, model_info, unique
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
@@ -41,7 +33,6 @@ from pastas_projects.flows import (
     build_models_flow,
     calibrate_flow,
     ingest_flow,
-    local_cluster_kwargs,
     solve_models_flow,
 )
 from pastas_projects.tasks import (
@@ -54,24 +45,6 @@ from pastas_projects.tasks import (
 )
 
 PASSWORD = "fl0w:p@ss/w%rd-S3cret"
-N_MODELS = 6
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def data_with_a_failure(n: int = N_MODELS, seed: int = 7) -> SeriesData:
-    """Synthetic heads plus ``late``, a head entirely after the meteo ends (fails)."""
-    data = synthetic(n, seed)
-    index = pd.date_range("2090-01-01", periods=60, freq="7D")
-    data.oseries["late"] = pd.Series(1.0, index=index, name="late")
-    data.oseries_metadata["late"] = dict(data.oseries_metadata["syn_00001"])
-    return SeriesData.of(data)
-
-
-def model_info(block: PastasStoreBlock) -> pd.DataFrame:
-    return block.get_project().db.get_model_info()
 
 
 def run_artifacts(flow_run_id: str) -> dict[str, list]:
@@ -80,15 +53,6 @@ def run_artifacts(flow_run_id: str) -> dict[str, list]:
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
         )
     return {"all": found, "progress": [a for a in found if a.type == "progress"]}
-
-
-@pytest.fixture(scope="module")
-def shared_cluster(prefect_api_url):
-    """A tuned LocalCluster (2 workers x 1 thread) shared through ``cluster_address``."""
-    from distributed import LocalCluster
-
-    with LocalCluster(**local_cluster_kwargs(2, 1)) as cluster:
-        yield cluster.scheduler_address
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -123,10 +87,6 @@ def block(request, tmp_path):
     if request.param == "pystore":
         return PastasStoreBlock(uri=f"pystore://{tmp_path / 'pystore'}", connector_name=name)
     return PastasStoreBlock(uri=request.getfixturevalue("mongo_uri"), connector_name=name)
-
-
-def lmdb_block(tmp_path: Path) -> PastasStoreBlock:
-    return PastasStoreBlock(uri=f"lmdb://{tmp_path / 'arctic'}", connector_name=unique("f"))
 
 
 # ---------------------------------------------------------------- no server needed
@@ -249,107 +209,6 @@ def test_default_local_cluster_solver_and_csv_ingest(prefect_api_url, tmp_path):
     assert db.oseries.loc["syn_00001", "x"] == data.oseries_metadata["syn_00001"]["x"]
     with pytest.raises(ValueError, match="unknown pastas solver"):
         solve_models_flow(block, solver="NoSuchSolver", workers=1)
-
-
-def _dask_workers(exclude: set[int]) -> list[psutil.Process]:
-    found = []
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if child.pid not in exclude and "spawn_main" in " ".join(child.cmdline()):
-                found.append(child)
-        except psutil.Error:
-            pass
-    return found
-
-
-@pytest.mark.slow
-def test_worker_killed_mid_run(prefect_api_url, shared_cluster, tmp_path):
-    """SIGKILL a worker while batches run: the run finishes, every model solved once."""
-    block = lmdb_block(tmp_path)
-    n = 16
-    ingest_flow(block, data=SeriesData.of(synthetic(n, 5)), cluster_address=shared_cluster)
-    build_models_flow(block, cluster_address=shared_cluster)
-    db = block.get_project().db
-    before = set(p.pid for p in _dask_workers(set()))  # the shared cluster's workers
-    killed: list[int] = []
-
-    def kill_one_worker() -> None:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and not killed:
-            infos = db.conn._read_metadata("models", db.model_names)
-            solved = sum(i.get("status") == "solved" for i in infos.values())
-            workers = _dask_workers(before)
-            if solved >= 2 and workers:
-                victim = workers[0]
-                os.kill(victim.pid, signal.SIGKILL)
-                killed.append(victim.pid)
-                return
-            time.sleep(0.05)
-
-    killer = threading.Thread(target=kill_one_worker, daemon=True)
-    killer.start()
-    summary = solve_models_flow(block, workers=2, batch_size=2)
-    killer.join(timeout=5)
-    assert killed, "no worker was killed (the run ended too soon?)"
-    names = sorted(synthetic(n, 5).oseries)
-    assert summary["solved"] == n and summary["failed"] == 0
-    assert sorted(summary["solved_names"]) == names
-    info = model_info(block)
-    assert (info["status"] == "solved").all() and sorted(info.index) == names
-    # exactly one solve per model: the built version plus one solved version
-    versions = {m: len(db.list_versions("models", m)) for m in names}
-    assert set(versions.values()) == {2}, versions
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.mark.slow
-def test_existing_dask_cluster(prefect_api_url, tmp_path):
-    """``cluster_address``: a scheduler and one worker started with the dask CLI."""
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    env = {**os.environ, "PREFECT_API_URL": prefect_api_url}
-    bindir = Path(sys.executable).parent
-    scheduler = subprocess.Popen(
-        [str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port)]
-        + ["--no-dashboard"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    worker = subprocess.Popen(
-        [str(bindir / "dask"), "worker", address, "--nworkers", "1", "--nthreads", "1"]
-        + ["--host", "127.0.0.1", "--no-dashboard"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        from distributed import Client
-
-        with Client(address, timeout="60s") as client:
-            client.wait_for_workers(1, timeout=120)
-        block = lmdb_block(tmp_path)
-        summary = calibrate_flow(block, data=data_with_a_failure(4), cluster_address=address)
-        assert summary["cluster_seconds"] < 5 and summary["workers"] == 1
-        assert summary["solved"] == 4 and [f["name"] for f in summary["failures"]] == ["late"]
-        with Client(address, timeout="60s") as client:
-            assert len(client.scheduler_info(n_workers=-1)["workers"]) == 1  # left running
-    finally:
-        for proc in (worker, scheduler):
-            os.killpg(proc.pid, signal.SIGTERM)
-        for proc in (worker, scheduler):
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
 
 
 # ---------------------------------------------------------------- failures and secrets

@@ -1,0 +1,128 @@
+"""Flows on Dask clusters that are not the tuned shared one: a worker killed mid-run
+(the flow's own local cluster) and an existing cluster started with the dask CLI.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from flow_helpers import data_with_a_failure, lmdb_block, model_info
+
+from pastas_projects.datasets import synthetic
+from pastas_projects.flows import (
+    SeriesData,
+    build_models_flow,
+    calibrate_flow,
+    ingest_flow,
+    solve_models_flow,
+)
+
+
+def _dask_workers(exclude: set[int]) -> list[psutil.Process]:
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.pid not in exclude and "spawn_main" in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.Error:
+            pass
+    return found
+
+
+@pytest.mark.slow
+def test_worker_killed_mid_run(prefect_api_url, shared_cluster, tmp_path):
+    """SIGKILL a worker while batches run: the run finishes, every model solved once."""
+    block = lmdb_block(tmp_path)
+    n = 16
+    ingest_flow(block, data=SeriesData.of(synthetic(n, 5)), cluster_address=shared_cluster)
+    build_models_flow(block, cluster_address=shared_cluster)
+    db = block.get_project().db
+    before = set(p.pid for p in _dask_workers(set()))  # the shared cluster's workers
+    killed: list[int] = []
+
+    def kill_one_worker() -> None:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not killed:
+            infos = db.conn._read_metadata("models", db.model_names)
+            solved = sum(i.get("status") == "solved" for i in infos.values())
+            workers = _dask_workers(before)
+            if solved >= 2 and workers:
+                victim = workers[0]
+                os.kill(victim.pid, signal.SIGKILL)
+                killed.append(victim.pid)
+                return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_one_worker, daemon=True)
+    killer.start()
+    summary = solve_models_flow(block, workers=2, batch_size=2)
+    killer.join(timeout=5)
+    assert killed, "no worker was killed (the run ended too soon?)"
+    names = sorted(synthetic(n, 5).oseries)
+    assert summary["solved"] == n and summary["failed"] == 0
+    assert sorted(summary["solved_names"]) == names
+    info = model_info(block)
+    assert (info["status"] == "solved").all() and sorted(info.index) == names
+    # exactly one solve per model: the built version plus one solved version
+    versions = {m: len(db.list_versions("models", m)) for m in names}
+    assert set(versions.values()) == {2}, versions
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_existing_dask_cluster(prefect_api_url, tmp_path):
+    """``cluster_address``: a scheduler and one worker started with the dask CLI."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PREFECT_API_URL": prefect_api_url}
+    bindir = Path(sys.executable).parent
+    scheduler = subprocess.Popen(
+        [str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port)]
+        + ["--no-dashboard"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    worker = subprocess.Popen(
+        [str(bindir / "dask"), "worker", address, "--nworkers", "1", "--nthreads", "1"]
+        + ["--host", "127.0.0.1", "--no-dashboard"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        from distributed import Client
+
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(1, timeout=120)
+        block = lmdb_block(tmp_path)
+        summary = calibrate_flow(block, data=data_with_a_failure(4), cluster_address=address)
+        assert summary["cluster_seconds"] < 5 and summary["workers"] == 1
+        assert summary["solved"] == 4 and [f["name"] for f in summary["failures"]] == ["late"]
+        with Client(address, timeout="60s") as client:
+            assert len(client.scheduler_info(n_workers=-1)["workers"]) == 1  # left running
+    finally:
+        for proc in (worker, scheduler):
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in (worker, scheduler):
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
