@@ -10,12 +10,16 @@ from pastas_projects.flows.cluster import QUIET_LOOP_CONFIG, SCHEDULER_CONFIG, W
 
 
 def _worker_settings() -> dict:
+    import gc
     import os
+    import sys
 
     keys = list(QUIET_LOOP_CONFIG) + ["distributed.worker.profile.enabled"]
     return {
         "config": {k: dask.config.get(k) for k in keys},
         "env": {k: os.environ.get(k) for k in WORKER_ENV},
+        "frozen": gc.get_freeze_count(),
+        "pastas_imported": "pastas" in sys.modules and "prefect" in sys.modules,
     }
 
 
@@ -44,5 +48,7 @@ def test_local_cluster_settings_reach_scheduler_and_workers(prefect_api_url):
             "distributed.worker.profile.enabled": False
         }
         assert settings["env"] == WORKER_ENV
+        # the preload imported pastas and Prefect, then froze the heap (fast exit)
+        assert settings["pastas_imported"] and settings["frozen"] > 100_000
     # applied to the cluster only: this process keeps its configuration
     assert {k: dask.config.get(k) for k in changed} == before

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -85,7 +86,10 @@ def _free_port() -> int:
 
 @pytest.mark.slow
 def test_existing_dask_cluster(prefect_api_url, tmp_path):
-    """``cluster_address``: a scheduler and one worker started with the dask CLI."""
+    """``cluster_address``: a scheduler and one worker started with the dask CLI.
+
+    The worker preloads ``pastas_projects.tasks.worker_setup``, as the README says.
+    """
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     env = {**os.environ, "PREFECT_API_URL": prefect_api_url}
@@ -100,7 +104,8 @@ def test_existing_dask_cluster(prefect_api_url, tmp_path):
     )
     worker = subprocess.Popen(
         [str(bindir / "dask"), "worker", address, "--nworkers", "1", "--nthreads", "1"]
-        + ["--host", "127.0.0.1", "--no-dashboard"],
+        + ["--host", "127.0.0.1", "--no-dashboard"]
+        + ["--preload", "pastas_projects.tasks.worker_setup"],  # as the README suggests
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -117,6 +122,7 @@ def test_existing_dask_cluster(prefect_api_url, tmp_path):
         assert summary["solved"] == 4 and [f["name"] for f in summary["failures"]] == ["late"]
         with Client(address, timeout="60s") as client:
             assert len(client.scheduler_info(n_workers=-1)["workers"]) == 1  # left running
+            assert all(n > 100_000 for n in client.run(gc.get_freeze_count).values())
     finally:
         for proc in (worker, scheduler):
             os.killpg(proc.pid, signal.SIGTERM)

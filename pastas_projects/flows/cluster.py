@@ -4,9 +4,10 @@ A local cluster gets settings that measurably matter for many small solves on fe
 cores: one thread per worker process (pastas/numba code holds the GIL), BLAS and
 OpenMP limited to one thread per worker (else every worker starts one thread per
 core and they fight), Dask's statistical profiler off (it samples every worker
-thread every 10 ms) and workers that import pastas and Prefect while the cluster
-starts, event loops that wake up less often (see :data:`QUIET_LOOP_CONFIG`) and a
-scheduler that hands out batches only to free workers (:data:`SCHEDULER_CONFIG`).
+thread every 10 ms), workers that import pastas and Prefect while the cluster
+starts and then freeze their heap so that they exit fast (:data:`PRELOAD`), event
+loops that wake up less often (see :data:`QUIET_LOOP_CONFIG`) and a scheduler that
+hands out batches only to free workers (:data:`SCHEDULER_CONFIG`).
 Workers keep their nanny, which restarts a worker that dies.
 
 Prefect must know its API *before* the workers start: a worker without
@@ -77,8 +78,9 @@ WORKER_CONFIG: dict[str, Any] = dask.config.merge(
 )
 """Dask configuration of local workers: no statistical profiler, a quiet loop."""
 
-PRELOAD = ["pastas_projects.tasks"]
-"""Modules local workers import at start (pastas, Prefect, the tasks)."""
+PRELOAD = ["pastas_projects.tasks.worker_setup"]
+"""Modules local workers import at start: pastas, Prefect and the tasks, then the
+worker freezes its heap (see :mod:`pastas_projects.tasks.worker_setup`)."""
 
 logger = logging.getLogger("pastas_projects.flows")
 
