@@ -28,12 +28,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check pastas_projects tests benchmarks
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_store.py --json bench_results/store.json
-	$(PY) benchmarks/bench_calibrate.py --json bench_results/calibrate.json
+	$(PY) -m benchmarks.bench_store --json bench_results/store.json
+	$(PY) -m benchmarks.bench_calibrate --json bench_results/calibrate.json
 
 bench-quick: $(STAMP)
-	$(PY) benchmarks/bench_store.py --quick
-	$(PY) benchmarks/bench_calibrate.py --quick
+	$(PY) -m benchmarks.bench_store --quick
+	$(PY) -m benchmarks.bench_calibrate --quick
 
 clean:
 	rm -rf $(VENV) pastas_data .pytest_cache

@@ -16,7 +16,7 @@ times (``time.perf_counter``, one run each; the stores are filled untimed):
 
 plus the peak RSS of the flow process and its Dask workers in flow runs of two sizes,
 and the share of models whose fitted parameters are within the tolerances of
-tests/test_datasets.py. Run ``python benchmarks/bench_calibrate.py --quick`` (a few
+tests/test_datasets.py. Run ``python -m benchmarks.bench_calibrate --quick`` (a few
 minutes) or without ``--quick`` (about half an hour on 2 cores); see benchmarks/README.md.
 """
 
@@ -36,21 +36,19 @@ from typing import Any
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import calibrate_parts as parts  # noqa: E402 (needs the path above when run as a script)
-from calibrate_serial import (  # noqa: E402
+from benchmarks import calibrate_parts as parts
+from benchmarks.calibrate_serial import (
     pair_reference,
     print_drift,
     reference_seconds,
     run_pure_and_store,
 )
-from common import (  # noqa: E402
+from benchmarks.common import (
     finish_args,
     make_parser,
     print_table,
 )
-from machine import (  # noqa: E402
+from benchmarks.machine import (
     load_average,
     warn_if_busy,
     write_json,

@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import calibrate_parts as parts
 import pandas as pd
+
+from benchmarks import calibrate_parts as parts
 
 CHUNK = 50
 """Models per chunk of the interleaved T_pure / T_store measurement."""

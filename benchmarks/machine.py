@@ -171,11 +171,8 @@ def start_mongo(tmp_dir: str | os.PathLike) -> Any:
         If the helper or the ``secantusd-py`` server is not available.
 
     """
-    tests = str(REPO / "tests")
-    if tests not in sys.path:
-        sys.path.insert(0, tests)
-    try:
-        from mongo_server import start_mongo as start
-    except ImportError as exc:  # benchmarks run from a checkout; tests/ holds the helper
+    try:  # run from the repository root (python -m benchmarks...): tests/ holds the helper
+        from tests.mongo_server import start_mongo as start
+    except ImportError as exc:
         raise RuntimeError(f"cannot import tests/mongo_server.py: {exc}") from None
     return start(tmp_dir)

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from common import (  # noqa: E402 (needs the path above when run as a script)
+from benchmarks.common import (
     format_ms,
     print_table,
 )
-from store_backends import (  # noqa: E402 (the same path)
+from benchmarks.store_backends import (
     EMBEDDED,
     METADATA_N,
     MONGO_BACKENDS,
 )
 
 if TYPE_CHECKING:
-    from bench_store import Bench, Settings
+    from benchmarks.store_results import Bench, Settings
 
 TARGET_N = 10_000
 """Store size the 'open < 1 s' target is set for."""

@@ -1,18 +1,28 @@
 """pastas_projects: keep Pastas series and models in a database or on disk.
 
 >>> import pastas_projects as pp
->>> conn = pp.ArcticConnector("my_connector", "lmdb://./data/arctic")
->>> pr = pp.PastasProject("my_project", conn)
+>>> conn = pp.ArcticConnector("my_connector", "lmdb://./data/arctic")  # doctest: +SKIP
+>>> pr = pp.PastasProject("my_project", conn)  # doctest: +SKIP
 >>> pr.db.get_oseries("B58C0698")  # doctest: +SKIP
+
+The package root is the public face; the layers below it are described in
+``docs/architecture.md``.
 """
 
 from pastas_projects import errors
-from pastas_projects.connect import connect
-from pastas_projects.connectors import BaseConnector, DictConnector
-from pastas_projects.database import Database
-from pastas_projects.project import PastasProject
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "ArcticConnector": "pastas_projects.connectors.arctic",
+    "BaseConnector": "pastas_projects.connectors.base",
+    "Database": "pastas_projects.store",
+    "DictConnector": "pastas_projects.connectors.dict",
+    "PastasProject": "pastas_projects.project",
+    "PystoreConnector": "pastas_projects.connectors.pystore",
+    "connect": "pastas_projects.connectors",
+    "read_csv": "pastas_projects.io",
+}
 
 __all__ = [
     "ArcticConnector",
@@ -27,17 +37,13 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):  # PEP 562: heavy backends load on first use
-    if name == "ArcticConnector":
-        from pastas_projects.connectors.arctic import ArcticConnector
+def __getattr__(name: str):  # PEP 562: pastas, pandas and the backends load on first use
+    if name in _LAZY:
+        import importlib
 
-        return ArcticConnector
-    if name == "PystoreConnector":
-        from pastas_projects.connectors.pystore import PystoreConnector
-
-        return PystoreConnector
-    if name == "read_csv":
-        from pastas_projects.io import read_csv
-
-        return read_csv
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'pastas_projects' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

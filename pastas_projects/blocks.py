@@ -17,6 +17,7 @@ the UI, in ``repr``/``str`` of the block and in error messages, and are only put
 the URI handed to :func:`pastas_projects.connect`. Credentials written into ``uri``
 itself (``mongodb://user:pw@host/``, ``s3://...?access=..&secret=..``) are moved to
 those fields when the block is created, so the plain ``uri`` field never holds them.
+What a URI means is decided by :mod:`pastas_projects.connectors.uri`.
 """
 
 from __future__ import annotations
@@ -24,20 +25,27 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import threading
 import warnings
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from prefect.blocks.core import Block
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from pastas_projects.connectors.base import BaseConnector
+from pastas_projects.connectors.uri import (
+    MONGO_SCHEMES,
+    S3_SCHEMES,
+    absolute_uri,
+    check_uri,
+    join_credentials,
+    scheme_of,
+    split_credentials,
+)
 from pastas_projects.errors import StoreConnectionError
 
 if TYPE_CHECKING:
+    from pastas_projects.connectors.base import BaseConnector
     from pastas_projects.project import PastasProject
 
 __all__ = [
@@ -45,12 +53,7 @@ __all__ = [
     "clear_connector_cache",
     "load_store_block",
     "register_default_block",
-    "resolve_store_uri",
 ]
-
-_SCHEMES = ("lmdb", "mongodb", "s3", "s3s", "mem", "pystore", "memory")
-_PATH_SCHEMES = ("lmdb", "pystore")
-_USERINFO = re.compile(r"^(?P<scheme>mongodb)://(?P<userinfo>[^@/?#]*)@(?P<rest>.*)$", re.I)
 
 _CONNECTORS: dict[str, BaseConnector] = {}
 _KEY_LOCKS: dict[str, threading.Lock] = {}
@@ -66,29 +69,6 @@ def _reset_after_fork() -> None:  # a forked child must not reuse the parent's h
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
-
-
-def resolve_store_uri(uri: str) -> str:
-    """Make the folder of an ``lmdb://`` or ``pystore://`` URI absolute.
-
-    Parameters
-    ----------
-    uri : str
-        A store URI such as ``lmdb://./pastas_data``.
-
-    Returns
-    -------
-    str
-        The URI with an absolute path (``lmdb:///home/me/pastas_data``) resolved
-        against the current working directory; other URIs unchanged.
-
-    """
-    scheme, sep, rest = uri.partition("://")
-    if not sep or scheme.lower() not in _PATH_SCHEMES:
-        return uri
-    path, qsep, query = rest.partition("?")
-    absolute = Path(path or ".").expanduser().resolve()
-    return f"{scheme}://{absolute.as_posix()}{qsep}{query}"
 
 
 def _secret(value: SecretStr | None) -> str | None:
@@ -120,11 +100,15 @@ class PastasStoreBlock(Block):
         "Location and credentials of a pastas_projects store of groundwater series and "
         "Pastas models (ArcticDB on LMDB, MongoDB or S3; PyStore; in memory)."
     )
+    _documentation_url: ClassVar[str] = (
+        "https://github.com/pastas/pastas_projects/blob/main/docs/pipeline.md#the-store-block"
+    )
     _code_example: ClassVar[str] = """
         from pastas_projects.blocks import PastasStoreBlock
 
-        block = PastasStoreBlock.load("pastas-store")
+        block = PastasStoreBlock.load("BLOCK_NAME")
         project = block.get_project()
+        project.db.get_oseries("B58C0698001")
         """
     model_config = ConfigDict(hide_input_in_errors=True)  # never echo secrets in errors
 
@@ -148,91 +132,46 @@ class PastasStoreBlock(Block):
         if not isinstance(values, dict) or not isinstance(values.get("uri"), str):
             return values
         values = dict(values)
-        uri: str = values["uri"]
-        if match := _USERINFO.match(uri):
-            user, has_pw, password = match["userinfo"].partition(":")
-            if values.get("username") is None:
-                values["username"] = unquote(user) or None
-            if has_pw and values.get("password") is None:
-                values["password"] = unquote(password)
-            values["uri"] = f"{match['scheme']}://{match['rest']}"
-        elif uri.lower().startswith(("s3://", "s3s://")) and "?" in uri:
-            base, _, query = uri.partition("?")
-            kept = []
-            for param in filter(None, re.split("[;&]", query)):
-                key, _, value = param.partition("=")
-                if key in ("access", "secret"):
-                    field = "access_key" if key == "access" else "secret_key"
-                    if values.get(field) is None:
-                        values[field] = value
-                else:
-                    kept.append(param)
-            values["uri"] = base + ("?" + "&".join(kept) if kept else "")
+        values["uri"], found = split_credentials(values["uri"])
+        for field, value in found.items():
+            if values.get(field) is None:
+                values[field] = value
         return values
 
     @field_validator("uri")
     @classmethod
     def _check_scheme(cls, uri: str) -> str:
-        scheme, sep, _ = uri.partition("://")
-        if not sep or scheme.lower() not in _SCHEMES:
-            raise ValueError(
-                "store URI must start with one of " + ", ".join(f"{s}://" for s in _SCHEMES)
-            )
-        return uri
+        return check_uri(uri)
 
     @property
     def scheme(self) -> str:
         """The URI scheme, lower case."""
-        return self.uri.partition("://")[0].lower()
+        return scheme_of(self.uri)
 
     @property
     def display_uri(self) -> str:
         """The URI as it may be shown: user name included, secrets masked."""
-        if self.scheme == "mongodb" and self.username:
-            password = ":***" if self.password is not None else ""
-            rest = self.uri.partition("://")[2]
-            return f"mongodb://{quote(self.username, safe='')}{password}@{rest}"
-        if self.scheme in ("s3", "s3s") and (self.access_key or self.secret_key):
-            return self.uri + ("&" if "?" in self.uri else "?") + "access=***&secret=***"
-        return self.uri
+        return join_credentials(
+            self.uri,
+            self.username,
+            "***" if self.password is not None else None,
+            "***" if self.access_key else None,
+            "***" if self.secret_key else None,
+            masked=True,
+        )
 
     def _full_uri(self) -> str:
         """The URI with credentials, for :func:`pastas_projects.connect` only. Never log it."""
-        uri = self.uri
         password, secret_key = _secret(self.password), _secret(self.secret_key)
-        if self.scheme == "mongodb":
-            if password is not None and not self.username:
-                raise ValueError(f"{self.display_uri}: a password was given without a username")
-            if self.username:
-                userinfo = quote(self.username, safe="")
-                if password is not None:
-                    userinfo += ":" + quote(password, safe="")
-                return f"mongodb://{userinfo}@{uri.partition('://')[2]}"
-            return uri
-        if self.scheme in ("s3", "s3s"):
-            params = []
-            for key, value, what in (
-                ("access", self.access_key, "access_key"),
-                ("secret", secret_key, "secret_key"),
-            ):
-                if value:
-                    if re.search(r"[&;?#\s]", value):
-                        raise ValueError(
-                            f"{what} contains '&', ';', '?', '#' or whitespace, which an "
-                            "ArcticDB S3 URI cannot carry; use AWS credentials (aws_auth=true)"
-                        )
-                    params.append(f"{key}={value}")
-            if params:
-                sep = "" if uri.endswith(("?", "&")) else "&" if "?" in uri else "?"
-                uri += sep + "&".join(params)
-            return uri
-        if self.username or password or self.access_key or secret_key:
-            warnings.warn(
-                f"{self.scheme}:// stores take no credentials; username, password, "
-                "access_key and secret_key are ignored",
-                stacklevel=3,
-            )
-        return resolve_store_uri(uri)
+        if self.scheme not in MONGO_SCHEMES | S3_SCHEMES:
+            if self.username or password or self.access_key or secret_key:
+                warnings.warn(
+                    f"{self.scheme}:// stores take no credentials; username, password, "
+                    "access_key and secret_key are ignored",
+                    stacklevel=3,
+                )
+            return absolute_uri(self.uri)
+        return join_credentials(self.uri, self.username, password, self.access_key, secret_key)
 
     def _secrets(self) -> list[str]:
         found = [s for s in (_secret(self.password), _secret(self.secret_key)) if s]
@@ -275,7 +214,7 @@ class PastasStoreBlock(Block):
         return connector
 
     def _open(self, full_uri: str) -> BaseConnector:
-        from pastas_projects.connect import connect
+        from pastas_projects.connectors import connect
 
         try:
             return connect(full_uri, name=self.connector_name)
@@ -378,6 +317,6 @@ def register_default_block(
 
     """
     PastasStoreBlock.register_type_and_schema(_sync=True)
-    block = PastasStoreBlock(uri=resolve_store_uri(uri), connector_name=connector_name)
+    block = PastasStoreBlock(uri=absolute_uri(uri), connector_name=connector_name)
     block.save(name, overwrite=overwrite)
     return block

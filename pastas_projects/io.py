@@ -1,15 +1,21 @@
-"""Read time series from the CSV files groundwater data usually comes in.
+"""Read time series and metadata tables from the CSV files groundwater data comes in.
 
 One file holds one series: a date column followed by one value column. The readers
 accept the shapes found in practice (see :func:`read_csv`) and always return a float
 :class:`pandas.Series` with a sorted, tz-naive :class:`pandas.DatetimeIndex`, or
 raise :class:`CSVParseError` naming the file, the line and what is wrong.
+:func:`find_csv_files` turns files, folders and glob patterns into the files to
+read, and :func:`read_metadata_csv` reads a table of metadata per series; the
+command line and the flows both use these.
 """
 
 from __future__ import annotations
 
+import glob
+import math
 import re
 import warnings
+from collections.abc import Iterable
 from io import StringIO
 from pathlib import Path
 
@@ -18,7 +24,14 @@ import pandas as pd
 
 from pastas_projects.errors import CSVParseError
 
-__all__ = ["CSVParseError", "read_csv", "read_folder", "unit_factor"]
+__all__ = [
+    "CSVParseError",
+    "find_csv_files",
+    "read_csv",
+    "read_folder",
+    "read_metadata_csv",
+    "unit_factor",
+]
 
 # Factors to metres: heads are lengths, fluxes are lengths per day (same factors).
 _LENGTH = {"mm": 1e-3, "cm": 1e-2, "dm": 1e-1, "m": 1.0}
@@ -161,6 +174,52 @@ def read_csv(
     return series
 
 
+def find_csv_files(
+    paths: str | Path | Iterable[str | Path], pattern: str = "*.csv", must_exist: bool = True
+) -> list[Path]:
+    """The CSV files named by files, folders and glob patterns, once each, in order.
+
+    Parameters
+    ----------
+    paths : str, pathlib.Path or list of them
+        Files, folders (their files matching ``pattern``, not searched recursively)
+        and glob patterns such as ``"meteo/rain_*.csv"``.
+    pattern : str, optional
+        Which files of a folder to take, ``"*.csv"`` by default.
+    must_exist : bool, optional
+        Raise for a path that does not exist (default). With ``False`` it is kept,
+        so that reading it fails later for that file alone.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Absolute paths; a folder's files sorted by name.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``must_exist`` and a path (or a pattern that matches nothing) does not exist.
+
+    """
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    found: dict[Path, None] = {}
+    for entry in paths:
+        path = Path(entry).expanduser()
+        if path.is_dir():
+            found |= dict.fromkeys(sorted(p.resolve() for p in path.glob(pattern) if p.is_file()))
+        elif glob.has_magic(str(path)):
+            matches = sorted(Path(p).resolve() for p in glob.glob(str(path)))
+            if not matches and must_exist:
+                raise FileNotFoundError(2, "no file matches", str(path))
+            found |= dict.fromkeys(matches)
+        elif path.exists() or not must_exist:
+            found[path.resolve()] = None
+        else:
+            raise FileNotFoundError(2, "no such file or folder", str(path))
+    return list(found)
+
+
 def read_folder(folder: str | Path, pattern: str = "*.csv", **kwargs) -> dict[str, pd.Series]:
     """Read every CSV file in a folder with :func:`read_csv`.
 
@@ -192,8 +251,72 @@ def read_folder(folder: str | Path, pattern: str = "*.csv", **kwargs) -> dict[st
         raise NotADirectoryError(f"{folder} is not a directory")
     if "name" in kwargs:
         raise TypeError("read_folder names series by their file; 'name' is not allowed")
-    files = sorted(p for p in folder.glob(pattern) if p.is_file())
+    files = find_csv_files(folder, pattern)
     return {p.stem: read_csv(p, **kwargs) for p in files}
+
+
+def read_metadata_csv(path: str | Path) -> dict[str, dict]:
+    """Read a table of metadata per series: one row per series, one column per key.
+
+    The series name is in a column called ``name``, or else in the first column
+    (as ``DataFrame.to_csv`` writes its index). The separator (``,``, ``;`` or tab) is
+    detected. Whole numbers stay integers even in a column with empty cells.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The CSV file, e.g. ``name,x,y`` followed by ``B58C0698001,187000,337000``.
+
+    Returns
+    -------
+    dict
+        ``series name -> metadata``; empty cells are left out.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    CSVParseError
+        If a name is empty or occurs twice.
+
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(2, "no such file", str(path))
+    table = pd.read_csv(path, sep=None, engine="python", dtype=str, keep_default_na=False)
+    table.columns = [str(c).strip() for c in table.columns]
+    key = "name" if "name" in table.columns else table.columns[0]
+    names = table.pop(key).str.strip()
+    if (names == "").any():
+        line = int(np.argmax((names == "").to_numpy())) + 2
+        raise CSVParseError(f"{path}, line {line}: the series name is empty")
+    if names.duplicated().any():
+        raise CSVParseError(f"{path}: name {names[names.duplicated()].iloc[0]!r} occurs twice")
+    values = table.replace("", None).apply(_numeric).convert_dtypes()  # whole numbers: Int64
+    metadata = {}
+    for name, row in zip(names, values.to_dict(orient="records"), strict=True):
+        cells = {str(k): _plain(v) for k, v in row.items()}
+        metadata[name] = {k: v for k, v in cells.items() if v is not None}
+    return metadata
+
+
+def _numeric(column: pd.Series) -> pd.Series:
+    """A column of numbers as numbers; any other column as it is."""
+    try:
+        return pd.to_numeric(column)
+    except (ValueError, TypeError):
+        return column
+
+
+def _plain(value: object) -> object:
+    """A metadata cell as a JSON value (None for missing)."""
+    if value is pd.NA or value is pd.NaT or value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _read_text(path: Path) -> str:

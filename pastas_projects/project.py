@@ -9,16 +9,11 @@ import pandas as pd
 import pastas as ps
 from tqdm.auto import tqdm
 
-from pastas_projects.calibration import (
-    DEFAULT_STATISTICS,
-    Outcome,
-    build_model,
-    fit_statistics,
-    solve_batch,
-)
 from pastas_projects.connectors.base import BaseConnector
-from pastas_projects.database import Database
 from pastas_projects.errors import ItemExistsError
+from pastas_projects.modelling import DEFAULT_STATISTICS, build_model, solve_batch
+from pastas_projects.store import Database
+from pastas_projects.store.outcomes import Outcome
 
 
 class PastasProject:
@@ -75,7 +70,7 @@ class PastasProject:
             nearest to the oseries by ``x``/``y`` metadata; None adds no recharge.
         stresses : sequence of str, optional
             Further stresses (e.g. pumping); see
-            :func:`pastas_projects.calibration.build_model`.
+            :func:`pastas_projects.modelling.build_model`.
         rfunc : str, optional
             Response function of the recharge, default ``"Exponential"``.
         recharge_model : str, optional
@@ -96,7 +91,7 @@ class PastasProject:
 
         """
         model_name = name or oseries
-        if add and not overwrite and self.db.conn._has("models", model_name):
+        if add and not overwrite and self.db.has("models", model_name):
             raise ItemExistsError(
                 f"model {model_name!r} is already in the store; use overwrite=True to replace it"
             )
@@ -104,7 +99,7 @@ class PastasProject:
             self.db, oseries, recharge, stresses, rfunc, recharge_model, name, noise
         )
         if add:
-            self.db._write_model(ml, inputs, versions)
+            self.db.write_model(ml, inputs, versions)
         return ml
 
     def solve_models(
@@ -162,6 +157,30 @@ class PastasProject:
             )
         return outcomes_table(outcomes)
 
+    def add_noise_models(self, names: str | Iterable[str] | None = None) -> int:
+        """Give stored models without a noise model an AR(1) noise model.
+
+        The changed models are stored unsolved (``solve_models(only_changed=True)``
+        solves them next); see :func:`pastas_projects.modelling.edit.add_noise_models`.
+
+        Parameters
+        ----------
+        names : str or list of str, optional
+            Models (default all).
+
+        Returns
+        -------
+        int
+            How many models got one.
+
+        """
+        from pastas_projects.modelling.edit import add_noise_models
+
+        names = (
+            self.db.model_names if names is None else [names] if isinstance(names, str) else names
+        )
+        return add_noise_models(self.db, names)
+
     # ------------------------------------------------------------------ results
     def get_statistics(
         self,
@@ -191,7 +210,7 @@ class PastasProject:
 
         """
         statistics = [statistics] if isinstance(statistics, str) else list(statistics)
-        infos = self.db._model_infos(names)
+        infos = self.db.model_records(names)
         rows = {n: info.get("statistics") or {} for n, info in infos.items()}
         missing = [s for s in statistics if s not in DEFAULT_STATISTICS]
         if missing:
@@ -214,7 +233,7 @@ class PastasProject:
             One row per model, one column per parameter.
 
         """
-        infos = self.db._model_infos(names)
+        infos = self.db.model_records(names)
         table = pd.DataFrame.from_dict(
             {n: info.get("parameters", {}) for n, info in infos.items()}, orient="index"
         ).astype(float)
@@ -232,4 +251,4 @@ def outcomes_table(outcomes: Sequence[Outcome]) -> pd.DataFrame:
     return table
 
 
-__all__ = ["PastasProject", "fit_statistics", "outcomes_table"]
+__all__ = ["PastasProject", "outcomes_table"]

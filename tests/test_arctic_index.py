@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pastas_projects.connectors import arctic_index
+from pastas_projects.connectors import _arctic_index
 from pastas_projects.connectors.arctic import ArcticConnector
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,7 +37,7 @@ def conn(arctic_conn):
 @pytest.fixture
 def index_from_two(monkeypatch):
     """Let reads of two or more items use the index (default: 200), to keep tests small."""
-    monkeypatch.setattr(arctic_index, "MIN_NAMES", 2)
+    monkeypatch.setattr(_arctic_index, "MIN_NAMES", 2)
 
 
 def fill(conn: ArcticConnector, n: int, library: str = "oseries") -> dict[str, dict]:
@@ -74,7 +74,7 @@ def test_index_is_built_then_used(conn, index_from_two, library):
 
 
 def test_default_thresholds_use_the_index_for_a_whole_library(conn):
-    expected = fill(conn, arctic_index.MIN_NAMES)
+    expected = fill(conn, _arctic_index.MIN_NAMES)
     names = list(expected)
     assert conn._read_metadata("oseries", names[:10]) == {n: expected[n] for n in names[:10]}
     assert index_entries(conn, "oseries").empty  # few items: read one by one
@@ -172,9 +172,9 @@ def test_floats_and_nested_values_round_trip_exactly(conn, index_from_two):
 READER = """
     import sys
     import pandas as pd
-    from pastas_projects.connectors import arctic_index
+    from pastas_projects.connectors import _arctic_index
     from pastas_projects.connectors.arctic import ArcticConnector
-    arctic_index.MIN_NAMES = 2
+    _arctic_index.MIN_NAMES = 2
     uri, name, worker = sys.argv[1], sys.argv[2], int(sys.argv[3])
     c = ArcticConnector(name, uri)
     frame = pd.DataFrame({"v": [1.0]}, index=pd.date_range("2000-01-01", periods=1))

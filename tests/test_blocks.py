@@ -19,6 +19,7 @@ from prefect import flow, get_run_logger, task
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect.logging.handlers import APILogWorker
+from prefect.testing.standard_test_suites import BlockStandardTestSuite
 from pydantic import SecretStr, ValidationError
 
 from pastas_projects.blocks import (
@@ -26,8 +27,8 @@ from pastas_projects.blocks import (
     clear_connector_cache,
     load_store_block,
     register_default_block,
-    resolve_store_uri,
 )
+from pastas_projects.connectors.uri import absolute_uri
 from pastas_projects.errors import StoreConnectionError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,6 +66,14 @@ def mongo_login(mongo_uri):
 
 
 # ---------------------------------------------------------------- the block itself
+class TestPastasStoreBlockStandards(BlockStandardTestSuite):
+    """Prefect's own checks of a block: description, documentation URL, code example."""
+
+    @pytest.fixture
+    def block(self):
+        return PastasStoreBlock
+
+
 def test_block_type():
     assert PastasStoreBlock.get_block_type_name() == "Pastas Store"
     assert PastasStoreBlock.get_block_type_slug() == "pastas-store"
@@ -113,13 +122,13 @@ def test_secret_masked_in_repr_str_json_and_errors():
     assert_no_secret(str(info.value))
 
 
-def test_resolve_store_uri(tmp_path, monkeypatch):
+def test_absolute_uri(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert resolve_store_uri("lmdb://./data") == f"lmdb://{tmp_path.resolve().as_posix()}/data"
-    assert resolve_store_uri("pystore://rel/p") == f"pystore://{tmp_path.resolve()}/rel/p"
-    assert resolve_store_uri("lmdb://x?map_size=1GB").endswith("/x?map_size=1GB")
-    assert resolve_store_uri("lmdb:///abs/path") == "lmdb:///abs/path"
-    assert resolve_store_uri("mongodb://h:1/") == "mongodb://h:1/"
+    assert absolute_uri("lmdb://./data") == f"lmdb://{tmp_path.resolve().as_posix()}/data"
+    assert absolute_uri("pystore://rel/p") == f"pystore://{tmp_path.resolve()}/rel/p"
+    assert absolute_uri("lmdb://x?map_size=1GB").endswith("/x?map_size=1GB")
+    assert absolute_uri("lmdb:///abs/path") == "lmdb:///abs/path"
+    assert absolute_uri("mongodb://h:1/") == "mongodb://h:1/"
 
 
 # ---------------------------------------------------------------- against the server

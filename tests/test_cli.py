@@ -9,15 +9,16 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 import pastas_projects as pp
-from pastas_projects.calibration import build_batch
 from pastas_projects.cli import app
 from pastas_projects.datasets import data_path, load_examples
+from pastas_projects.modelling import build_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(data_path())
@@ -49,12 +50,12 @@ def example_store(tmp_path) -> str:
     assert all(o.ok for o in build_batch(pr.db, heads))
     pr.solve_models("B58C0698001", progressbar=False)
     ml = pr.db.get_models("heby_head")
-    pr.db._write_model(ml, *_inputs(pr, "heby_head"), error="ValueError: made to fail")
+    pr.db.write_model(ml, *_inputs(pr, "heby_head"), error="ValueError: made to fail")
     return uri
 
 
 def _inputs(pr, name):
-    info = pr.db.conn._read_metadata("models", [name])[name]
+    info = pr.db.model_records(name)[name]
     return info["inputs"], info.get("input_versions", {})
 
 
@@ -173,6 +174,33 @@ def test_server_start_status_stop_round_trip(tmp_path, monkeypatch):
     assert result.exit_code == 3 and "No Prefect server" in result.output
 
 
+def test_block_command_never_prints_the_password(prefect_api_url):
+    password = "s3cr3t-P@ss:w/rd"
+    uri = f"mongodb://alice:{quote(password, safe='')}@db.example:27017/"
+    result = invoke("block", "--store", uri, "--block-name", "alice-store")
+    assert result.exit_code == 0, result.output
+    assert "mongodb://alice:***@db.example:27017/" in result.output
+    assert password not in result.output and quote(password, safe="") not in result.output
+    srv = invoke(
+        "block", "--store", "mongodb+srv://bob:pw@cluster0.example.net/", "--block-name", "b"
+    )
+    assert srv.exit_code == 0 and "mongodb+srv://bob:***@cluster0.example.net/" in srv.output
+
+
+def test_mongodb_srv_is_a_store_uri_everywhere():
+    from pastas_projects.blocks import PastasStoreBlock
+    from pastas_projects.connectors.uri import check_uri, mask_uri
+
+    uri = "mongodb+srv://me:pw@cluster0.example.net/"
+    assert check_uri(uri) == uri and mask_uri(uri) == "mongodb+srv://me:***@cluster0.example.net/"
+    block = PastasStoreBlock(uri=uri)
+    assert block.uri == "mongodb+srv://cluster0.example.net/" and block.username == "me"
+    assert block._full_uri() == uri
+    result = invoke("status", "--store", "mongodb+srv://me:pw@nowhere.invalid/")
+    assert result.exit_code == 1 and "unsupported scheme" not in result.output
+    assert "pw" not in result.output.replace("pastas", "")
+
+
 # ---------------------------------------------------------------------- flows
 @pytest.mark.slow
 def test_solve_only_changed_after_a_change(example_store, tmp_path, prefect_api_url):
@@ -216,7 +244,7 @@ def test_demo_smoke(tmp_path, prefect_api_url):
     result = invoke("demo", "--store", uri, "--synthetic", "20", "--workers", "2")
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "26 of 26 models ok, 0 failed" in out
+    assert "25 of 25 models ok, 0 failed" in out
     header = next(line for line in out.splitlines() if line.split()[:3] == ["status", "evp", "rsq"])
     assert header
     for name in load_examples().oseries:
@@ -225,7 +253,7 @@ def test_demo_smoke(tmp_path, prefect_api_url):
     assert "Failures: none" in out
     assert prefect_api_url.removesuffix("/api") in out
     assert "already running and keeps running" in out
-    assert counts(uri)["solved"] == 26
+    assert counts(uri)["solved"] == 25
 
 
 # ---------------------------------------------------------------------- deployments
@@ -257,6 +285,32 @@ def test_prefect_yaml_names_both_deployments_and_their_flows_import():
     )
     (pull,) = config["pull"]
     assert "prefect.deployments.steps.set_working_directory" in pull
+
+
+def test_serve_and_prefect_yaml_define_the_same_deployments():
+    """One definition (flows/deployments.py); deployments/prefect.yaml states the same."""
+    from pastas_projects.flows.deployments import DEPLOYMENTS, runner_deployments
+
+    by_name = {d["name"]: d for d in deployments_yaml()["deployments"]}
+    assert list(by_name) == [spec.name for spec in DEPLOYMENTS]
+    for spec in DEPLOYMENTS:
+        entry = by_name[spec.name]
+        assert entry["entrypoint"] == spec.entrypoint
+        assert " ".join(entry["description"].split()) == spec.description
+        assert entry["parameters"] == spec.parameters
+        assert tuple(entry["tags"]) == spec.tags
+        assert entry.get("concurrency_limit") == spec.concurrency_limit
+        schedules = [(s["cron"], s["timezone"]) for s in entry.get("schedules") or []]
+        assert schedules == ([(spec.cron, spec.timezone)] if spec.cron else [])
+    served = {d.name: d for d in runner_deployments("my-store", workers=3)}
+    assert list(served) == list(by_name)
+    for spec in DEPLOYMENTS:
+        deployment = served[spec.name]
+        assert deployment.entrypoint == spec.entrypoint.replace(":", ".")  # module path
+        assert deployment.parameters == spec.parameters | {"store": "my-store", "workers": 3}
+        assert deployment.description == spec.description
+        crons = [s.schedule.cron for s in deployment.schedules]
+        assert crons == ([spec.cron] if spec.cron else [])
 
 
 def test_prefect_deploy_creates_both_deployments(prefect_api_url):

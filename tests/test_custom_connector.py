@@ -1,4 +1,7 @@
-"""The README's custom connector passes the shipped connector suite."""
+"""The custom connector of docs/storage.md passes the shipped connector suite.
+
+The connector is docs/examples/sqlite_connector.py.
+"""
 
 import sys
 from pathlib import Path

@@ -29,7 +29,7 @@ from pastas_projects.errors import InvalidNameError, StoreConnectionError
 from pastas_projects.flows import (
     AllFailedError,
     PastasDaskTaskRunner,
-    SeriesData,
+    SeriesCollection,
     build_models_flow,
     calibrate_flow,
     ingest_flow,
@@ -158,7 +158,7 @@ def test_calibrate_rerun_and_only_changed(prefect_api_url, shared_cluster, block
     head.iloc[-5:] += 0.25
     ingested = ingest_flow(
         block,
-        data=SeriesData(oseries={changed: head}, oseries_metadata=data.oseries_metadata),
+        data=SeriesCollection(oseries={changed: head}, oseries_metadata=data.oseries_metadata),
         cluster_address=shared_cluster,
     )
     assert ingested["changed"] == 1
@@ -209,6 +209,8 @@ def test_default_local_cluster_solver_and_csv_ingest(prefect_api_url, tmp_path):
     assert db.oseries.loc["syn_00001", "x"] == data.oseries_metadata["syn_00001"]["x"]
     with pytest.raises(ValueError, match="unknown pastas solver"):
         solve_models_flow(block, solver="NoSuchSolver", workers=1)
+    with pytest.raises(ValueError, match="lives in one process"):  # each worker: an empty store
+        solve_models_flow(PastasStoreBlock(uri="memory://"), workers=1)
 
 
 # ---------------------------------------------------------------- failures and secrets

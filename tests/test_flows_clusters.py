@@ -20,7 +20,7 @@ from flow_helpers import data_with_a_failure, lmdb_block, model_info
 
 from pastas_projects.datasets import synthetic
 from pastas_projects.flows import (
-    SeriesData,
+    SeriesCollection,
     build_models_flow,
     calibrate_flow,
     ingest_flow,
@@ -44,7 +44,7 @@ def test_worker_killed_mid_run(prefect_api_url, shared_cluster, tmp_path):
     """SIGKILL a worker while batches run: the run finishes, every model solved once."""
     block = lmdb_block(tmp_path)
     n = 16
-    ingest_flow(block, data=SeriesData.of(synthetic(n, 5)), cluster_address=shared_cluster)
+    ingest_flow(block, data=SeriesCollection.of(synthetic(n, 5)), cluster_address=shared_cluster)
     build_models_flow(block, cluster_address=shared_cluster)
     db = block.get_project().db
     before = set(p.pid for p in _dask_workers(set()))  # the shared cluster's workers

@@ -11,7 +11,7 @@ import pastas as ps
 import pytest
 from pastas.io.pas import PastasEncoder, pastas_hook
 
-from pastas_projects import pastas_compat
+from pastas_projects.store import pastas_compat
 from pastas_projects.testing import sample
 
 

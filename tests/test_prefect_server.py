@@ -16,7 +16,6 @@ from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_LOGGING_LEVEL, get_current_settings, temporary_settings
 
 from pastas_projects.prefect_server import (
-    STATE_FILE,
     ServerStartError,
     configured_api_url,
     ensure_server,
@@ -26,6 +25,7 @@ from pastas_projects.prefect_server import (
     start_server,
     stop_server,
 )
+from pastas_projects.prefect_server.local import STATE_FILE
 
 ROOT = Path(__file__).resolve().parents[1]
 

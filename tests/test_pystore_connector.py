@@ -15,7 +15,7 @@ import pystore
 import pytest
 
 import pastas_projects as pp
-from pastas_projects.connectors import pystore_compat
+from pastas_projects.connectors import _pystore_compat
 from pastas_projects.connectors.pystore import PystoreConnector
 from pastas_projects.errors import ItemExistsError
 
@@ -187,12 +187,12 @@ def test_timezone_bug_still_present(tmp_path):
         pytest.fail(
             "pystore.utils.write_metadata works without the shim now (upstream issue 81 "
             "is fixed): remove patch_pystore() from pastas_projects/connectors/"
-            "pystore_compat.py, its import hook and its call in PystoreConnector.__init__, "
+            "_pystore_compat.py, its import hook and its call in PystoreConnector.__init__, "
             "and this test"
         )
     PystoreConnector("proj", tmp_path / "ps")  # pystore is imported: patches it
     assert "timezone" in vars(pystore.utils)  # the shim itself is still in place
-    assert pystore_compat.patch_pystore() is False  # and idempotent
+    assert _pystore_compat.patch_pystore() is False  # and idempotent
     pystore.utils.write_metadata(tmp_path, {"a": 1})
     assert json.loads((tmp_path / "pystore_metadata.json").read_text())["a"] == 1
 
@@ -221,7 +221,7 @@ def test_pystore_append_still_drops_rows_with_repeated_values(plain_pystore):
     collection.write("b", pd.DataFrame({"h": [1.0, 2.0]}, pd.date_range("2000", periods=2)))
     collection.append("b", pd.DataFrame({"h": [1.0, 3.0]}, pd.date_range("2000-01-03", periods=2)))
     rows = len(collection.item("b").to_pandas())  # 4 rows went in
-    assert rows == 3, "pystore's append keeps all rows now: update defect (b) in pystore_compat"
+    assert rows == 3, "pystore's append keeps all rows now: update defect (b) in _pystore_compat"
 
 
 # ---------------------------------------------------------------------- snapshots

@@ -1,4 +1,4 @@
-"""A complete custom connector: every item in one SQLite file (shown in the README).
+"""A complete custom connector: every item in one SQLite file (see docs/storage.md).
 
 Run the shipped suite against it with ``pytest tests/test_custom_connector.py``.
 """

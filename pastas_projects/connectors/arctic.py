@@ -10,20 +10,21 @@ as the frame given; the item metadata is kept in an envelope ``{"metadata": ...}
 as the ArcticDB metadata of the version. A model is a version with metadata only: the
 JSON string is in the envelope (``{"metadata": ..., "json": ...}``) and there is no
 data (``write_metadata``). Reading a model then only reads the version's metadata,
-which measured 5-7x faster than reading the JSON from a string column, and writing it
-2.7 ms against 6.0 ms for a write with a one-row placeholder frame (which stores
-written before kept; their models read the same).
+which is much faster than reading the JSON from a string column, and writing it
+skips the data segment a placeholder frame needs (stores written with a one-row
+placeholder frame, as before, read the same).
 
 Reads of the metadata of most items of a library (the metadata table) go through a
 checked cache in a fourth library, ``"{name}.metadata_index"``: see
-:mod:`pastas_projects.connectors.arctic_index`. URI handling is in
-:mod:`pastas_projects.connectors.arctic_uri`.
+:mod:`pastas_projects.connectors._arctic_index`. What a URI means is
+:mod:`pastas_projects.connectors.uri`'s business.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import threading
 import warnings
 import weakref
@@ -36,8 +37,7 @@ import numpy as np
 import pandas as pd
 from arcticdb.exceptions import NoDataFoundException
 
-from pastas_projects.connectors.arctic_index import MetadataIndex
-from pastas_projects.connectors.arctic_uri import check_mongo, mask_uri, normalise_uri
+from pastas_projects.connectors._arctic_index import MetadataIndex
 from pastas_projects.connectors.base import (
     LIBRARIES,
     AsOf,
@@ -46,7 +46,11 @@ from pastas_projects.connectors.base import (
     StoredItem,
     VersionInfo,
 )
+from pastas_projects.connectors.uri import MONGO_SCHEMES, arctic_uri, mask_uri, scheme_of
 from pastas_projects.errors import ItemNotFoundError, StoreConnectionError
+
+MONGO_TIMEOUT_MS = 3000
+"""How long to wait for a MongoDB server to answer before giving up."""
 
 _CACHE: dict[tuple, list] = {}  # key -> [arcticdb.Arctic, number of connectors using it]
 _CACHE_LOCK = threading.Lock()
@@ -55,23 +59,35 @@ _CACHE_LOCK = threading.Lock()
 def read_latest_versions() -> None:
     """Make ArcticDB libraries opened from now on see other processes' writes at once.
 
-    ArcticDB caches which version of a symbol is the latest for about 5 s, so a
+    ArcticDB caches which version of a symbol is the latest for a few seconds, so a
     process does not see what another process wrote just before. The cache makes
-    repeated reads about 2x faster (measured on LMDB), so ordinary use keeps it; the
+    repeated reads faster, so ordinary use keeps it; the
     pipeline, whose processes read what others just wrote, turns it off through
     :func:`pastas_projects.connectors.see_other_processes_writes`.
     """
     arcticdb.config.set_config_int("VersionMap.ReloadInterval", 0)
 
 
-def _acquire(key: tuple | None, arctic_uri: str) -> arcticdb.Arctic:
+def _cache_key(uri: str, target: str) -> tuple | None:
+    """Which connectors of this process share one :class:`arcticdb.Arctic` (``None``: none).
+
+    ArcticDB cannot open one LMDB folder twice in a process; every ``mem://`` store
+    is a new, empty one.
+    """
+    scheme = scheme_of(uri)
+    if scheme == "mem":
+        return None
+    return (os.getpid(), scheme, target if scheme == "lmdb" else uri)
+
+
+def _acquire(key: tuple | None, target: str) -> arcticdb.Arctic:
     """Return the shared :class:`arcticdb.Arctic` for ``key``, opening it if needed."""
     if key is None:
-        return arcticdb.Arctic(arctic_uri)
+        return arcticdb.Arctic(target)
     with _CACHE_LOCK:
         entry = _CACHE.get(key)
         if entry is None:
-            entry = _CACHE[key] = [arcticdb.Arctic(arctic_uri), 0]
+            entry = _CACHE[key] = [arcticdb.Arctic(target), 0]
         entry[1] += 1
         return entry[0]
 
@@ -156,16 +172,18 @@ class ArcticConnector(BaseConnector):
         super().__init__(name)
         self._uri = uri
         self._library_options = library_options
-        scheme, key, arctic_uri = normalise_uri(uri)
+        scheme = scheme_of(uri)
+        target = arctic_uri(uri)
+        key = _cache_key(uri, target)
         # what other processes open: an lmdb path made absolute, else the URI as given
-        self._portable_uri = arctic_uri if scheme == "lmdb" else uri
+        self._portable_uri = target if scheme == "lmdb" else uri
         self.multiprocess_safe = scheme != "mem"
-        if scheme == "mongodb":
+        if scheme in MONGO_SCHEMES:
             check_mongo(uri)
         if isinstance(library_options, dict):
             library_options = arcticdb.LibraryOptions(**library_options)
         try:
-            arctic = _acquire(key, arctic_uri)
+            arctic = _acquire(key, target)
         except (RuntimeError, OSError) as exc:
             raise StoreConnectionError(f"cannot open store {mask_uri(uri)}: {exc}") from None
         self._closer = weakref.finalize(self, _release, key)
@@ -324,3 +342,26 @@ class ArcticConnector(BaseConnector):
         self._libs = None
         self._index = None
         self._closer()
+
+
+def check_mongo(uri: str) -> None:
+    """Raise :class:`StoreConnectionError` quickly if no MongoDB server answers at ``uri``."""
+    import pymongo
+    from pymongo.errors import PyMongoError
+
+    client = None
+    try:
+        client = pymongo.MongoClient(
+            uri, serverSelectionTimeoutMS=MONGO_TIMEOUT_MS, connectTimeoutMS=MONGO_TIMEOUT_MS
+        )
+        client.admin.command("ping")
+    except PyMongoError as exc:
+        reason = str(exc).split(", Timeout:")[0]
+        raise StoreConnectionError(
+            f"cannot reach a MongoDB server at {mask_uri(uri)}: {mask_uri(reason)}. Start one "
+            "first (e.g. `docker run -d -p 27017:27017 mongo` or `mongod --dbpath DIR`), or "
+            "use an embedded store such as lmdb://./pastas_data that needs no server."
+        ) from None
+    finally:
+        if client is not None:
+            client.close()

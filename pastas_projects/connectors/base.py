@@ -3,12 +3,12 @@
 A connector only moves bytes: it stores, reads, lists and deletes *items* in three
 *libraries* (``"oseries"``, ``"stresses"`` and ``"models"``). All validation, model
 (de)serialisation and bookkeeping happen once, above the connector, in
-:class:`pastas_projects.database.Database`. A new backend therefore implements the
+:class:`pastas_projects.store.Database`. A new backend therefore implements the
 five abstract hooks below and nothing else; versions and snapshots are optional.
 
 What the hooks receive is already validated:
 
-* ``name`` is a safe name (see :mod:`pastas_projects.validation`): no path
+* ``name`` is a safe name (see :mod:`pastas_projects.store.validation`): no path
   separators, no ``..``, no control characters, at most 200 characters.
 * for ``"oseries"`` and ``"stresses"``, ``data`` is a :class:`pandas.DataFrame`
   with exactly one numeric column and a sorted, unique, tz-naive

@@ -34,8 +34,8 @@ into place for ``oseries``, ``stresses`` and then ``models`` (the commit): it ex
 only when all three are there. Delete removes ``models`` first.
 
 What an item folder holds (metadata layout, Parquet data) is in
-:mod:`pastas_projects.connectors.pystore_items`; the pystore shim in
-:mod:`pastas_projects.connectors.pystore_compat`.
+:mod:`pastas_projects.connectors._pystore_items`; the pystore shim in
+:mod:`pastas_projects.connectors._pystore_compat`.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from pastas_projects.connectors import pystore_compat as compat
-from pastas_projects.connectors import pystore_items as items
+from pastas_projects.connectors import _pystore_compat as compat
+from pastas_projects.connectors import _pystore_items as items
 from pastas_projects.connectors.base import LIBRARIES, AsOf, BaseConnector, ItemData, StoredItem
 from pastas_projects.errors import InvalidNameError, ItemExistsError
 
@@ -81,7 +81,7 @@ class PystoreConnector(BaseConnector):
     Notes
     -----
     Data is written with pyarrow rather than through pystore (see
-    :mod:`~pastas_projects.connectors.pystore_compat`), atomically and safely for
+    :mod:`~pastas_projects.connectors._pystore_compat`), atomically and safely for
     several processes; the module docstring describes the layout and protocol.
 
     """

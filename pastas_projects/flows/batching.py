@@ -1,8 +1,8 @@
 """How many models go into one Prefect task: a pure rule, tested on its own.
 
-Every Prefect task on a Dask worker costs about 75 ms of orchestration (creating the
-task run, state changes, events, logs), about as much as solving one Pastas model
-(~90 ms). One task per model would therefore spend half the time on orchestration.
+Every Prefect task on a Dask worker costs tens of milliseconds of orchestration
+(creating the task run, state changes, events, logs): about as much as solving one
+small Pastas model. One task per model would spend half the time on orchestration.
 :func:`plan_batches` puts enough models in one task to keep that overhead a few
 percent of the work, while still giving every worker work, balancing the batch
 sizes and keeping several batches per worker (so progress moves, load evens out and
@@ -20,7 +20,8 @@ from typing import TypeVar
 T = TypeVar("T")
 
 TASK_OVERHEAD = 0.075
-"""Seconds of Prefect orchestration per task on a Dask worker (measured)."""
+"""Seconds of Prefect orchestration per task on a Dask worker (Prefect 3, measured on
+two cores; ``benchmarks/RESULTS.md`` holds the current figure)."""
 
 SECONDS_PER_ITEM = {"ingest": 0.02, "build": 0.05, "solve": 0.09, "statistics": 0.005}
 """Typical seconds of work per item of each step (solve: one Pastas model)."""

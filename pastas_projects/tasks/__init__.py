@@ -6,9 +6,9 @@ records failures per item instead of raising them, retries transient store error
 and returns a plain list of dicts (one per item).
 """
 
+from pastas_projects.tasks._common import is_transient, pipeline_project, retry_condition
 from pastas_projects.tasks.build import build_batch_task
-from pastas_projects.tasks.common import is_transient, open_project, retry_condition
-from pastas_projects.tasks.ingest import ingest_batch, series_item
+from pastas_projects.tasks.ingest import ingest_batch
 from pastas_projects.tasks.solve import make_solver, solve_batch_task
 from pastas_projects.tasks.statistics import statistics_batch
 
@@ -17,9 +17,8 @@ __all__ = [
     "ingest_batch",
     "is_transient",
     "make_solver",
-    "open_project",
+    "pipeline_project",
     "retry_condition",
-    "series_item",
     "solve_batch_task",
     "statistics_batch",
 ]

@@ -7,8 +7,9 @@ from typing import Any
 from prefect import task
 
 from pastas_projects.blocks import PastasStoreBlock
-from pastas_projects.calibration import Outcome, build_batch
-from pastas_projects.tasks.common import TASK_OPTIONS, done_since, in_order, open_project
+from pastas_projects.modelling import build_batch
+from pastas_projects.store.outcomes import Outcome
+from pastas_projects.tasks._common import TASK_OPTIONS, done_since, in_order, pipeline_project
 
 
 def normalise_recharge(recharge: str | list[str] | tuple[str, str] | None) -> Any:
@@ -73,14 +74,14 @@ def build_batch_task(
     Returns
     -------
     list of dict
-        One :meth:`Outcome.to_dict` per oseries, in order, plus ``skipped`` (the
-        model existed and was kept) and ``reused`` (built earlier in this run).
+        One :meth:`Outcome.to_dict` per oseries, in order (``result`` ``"skipped"``:
+        the model existed and was kept), plus ``reused`` (built earlier in this run).
 
     """
-    _, project = open_project(store)
+    _, project = pipeline_project(store)
     db = project.db
     recharge = normalise_recharge(recharge)
-    infos = db.conn._read_metadata("models", list(oseries))
+    infos = db.model_records(oseries, missing="skip")
     rows: dict[str, dict] = {}
     if overwrite and since is not None:
         for name, info in infos.items():
@@ -96,8 +97,5 @@ def build_batch_task(
     for extra, names in groups.items():
         outcomes = build_batch(db, names, overwrite, None, stresses=extra, noise=noise, **options)
         for outcome in outcomes:
-            skipped = outcome.name in infos and not overwrite
-            rows[outcome.name] = outcome.to_dict() | {"skipped": skipped, "reused": False}
-    for row in rows.values():
-        row.setdefault("skipped", False)
+            rows[outcome.name] = outcome.to_dict() | {"reused": False}
     return in_order(oseries, rows)

@@ -9,15 +9,16 @@ import pastas as ps
 from prefect import task
 
 from pastas_projects.blocks import PastasStoreBlock
-from pastas_projects.calibration import Outcome, solve_batch
-from pastas_projects.database import Database
-from pastas_projects.tasks.common import TASK_OPTIONS, done_since, in_order, open_project
+from pastas_projects.modelling import solve_batch
+from pastas_projects.store import Database
+from pastas_projects.store.outcomes import Outcome
+from pastas_projects.tasks._common import TASK_OPTIONS, done_since, in_order, pipeline_project
 
 
 class SolverPerModel:
     """Hand each model its own new pastas solver of a class.
 
-    :func:`pastas_projects.calibration.solve_batch` passes the same ``solve_kwargs``
+    :func:`pastas_projects.modelling.solve_batch` passes the same ``solve_kwargs``
     to every model, but a pastas 2 solver instance belongs to one model
     (``LeastSquares(model)``). Given as ``solver=``, this object is "attached" to a
     model by :meth:`pastas.Model.solve` through :meth:`set_model`, which instead
@@ -89,7 +90,7 @@ def reused_outcomes(
     """
     if since is None or not names:
         return {}, list(names)
-    infos = db.conn._read_metadata("models", list(names))
+    infos = db.model_records(names, missing="skip")
     candidates = [
         n
         for n, info in infos.items()
@@ -141,7 +142,7 @@ def solve_batch_task(
         ``reused`` (taken from the store, not solved again) added.
 
     """
-    _, project = open_project(store)
+    _, project = pipeline_project(store)
     rows, todo = reused_outcomes(project.db, names, since)
     kwargs = dict(solve_kwargs or {})
     instance = make_solver(solver)

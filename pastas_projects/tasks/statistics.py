@@ -7,8 +7,8 @@ from typing import Any
 from prefect import task
 
 from pastas_projects.blocks import PastasStoreBlock
-from pastas_projects.calibration import DEFAULT_STATISTICS
-from pastas_projects.tasks.common import TASK_OPTIONS, open_project
+from pastas_projects.modelling import DEFAULT_STATISTICS
+from pastas_projects.tasks._common import TASK_OPTIONS, pipeline_project
 
 
 def model_rows(
@@ -71,7 +71,6 @@ def statistics_batch(
         ``error`` and optionally the parameters.
 
     """
-    _, project = open_project(store)
-    infos = project.db.conn._read_metadata("models", list(names))
-    ordered = {n: infos[n] for n in names if n in infos}
-    return model_rows(ordered, statistics, parameters)
+    _, project = pipeline_project(store)
+    infos = project.db.model_records(names, missing="skip")
+    return model_rows(infos, statistics, parameters)

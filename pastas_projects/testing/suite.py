@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pandas as pd
 import pastas as ps
 import pytest
 
 import pastas_projects as pp
-from pastas_projects.connectors.base import LIBRARIES, BaseConnector
+from pastas_projects.connectors.base import BaseConnector
 from pastas_projects.errors import (
     InvalidNameError,
     ItemExistsError,
@@ -22,23 +20,9 @@ from pastas_projects.errors import (
     SeriesValueError,
 )
 from pastas_projects.testing import sample
+from pastas_projects.testing._state import store_state
 from pastas_projects.testing.suite_safety import SafetySuite
 from pastas_projects.testing.suite_versions import VersionSuite
-
-
-def store_state(db: pp.Database) -> dict:
-    """Everything in a store, hashed: to check that a failed call changed nothing."""
-    state = {}
-    for library in LIBRARIES:
-        names = db.conn._list_names(library)
-        metadata = db.conn._read_metadata(library, names)
-        for name in names:
-            data = db.conn._read(library, name).data
-            raw = (
-                data.encode() if isinstance(data, str) else pd.util.hash_pandas_object(data).values
-            )
-            state[(library, name)] = (hashlib.sha1(bytes(raw)).hexdigest(), metadata[name])
-    return state
 
 
 class ConnectorSuite(VersionSuite, SafetySuite):
@@ -152,7 +136,7 @@ class ConnectorSuite(VersionSuite, SafetySuite):
         assert pr.db.get_models(["my_model"])["my_model"].name == "my_model"
 
     def test_model_stored_without_series(self, filled):
-        text = filled.db.conn._read("models", "well_1").data
+        text = filled.db.read_item("models", "well_1").data
         assert isinstance(text, str) and '"series"' not in text
 
     def test_statistics_and_parameters_tables(self, filled):

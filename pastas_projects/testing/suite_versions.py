@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from pastas_projects.errors import ItemNotFoundError, NotSupportedError
+from pastas_projects.testing._state import store_state
 
 
 class VersionSuite:
@@ -57,12 +58,10 @@ class VersionSuite:
         again = filled.db.get_models("well_1", as_of=old_version)
         pd.testing.assert_series_equal(again.simulate(), old.simulate(), check_exact=True)
         pd.testing.assert_series_equal(again.oseries.series_original, old.oseries.series_original)
-        info = filled.db.conn._read("models", "well_1").metadata
+        info = filled.db.read_item("models", "well_1").metadata
         assert info["input_versions"]["oseries/well_1"] is not None
 
     def test_snapshots(self, filled, meteo):
-        from pastas_projects.testing.suite import store_state
-
         db = filled.db
         if not db.conn.supports_snapshots:
             with pytest.raises(NotSupportedError):

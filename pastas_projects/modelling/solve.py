@@ -1,0 +1,111 @@
+"""Solve stored models in batches and record every outcome with the model.
+
+:func:`solve_batch` is the work of one batch: :class:`~pastas_projects.PastasProject`
+runs it in a loop and the solve task runs it on Dask workers. One failing model
+never stops a batch: its error is stored with it and the rest go on.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import pastas as ps
+from pastas.stats import metrics
+
+from pastas_projects.errors import ItemNotFoundError, ModelBuildError
+from pastas_projects.store import Database, SeriesCache
+from pastas_projects.store.bookkeeping import finite
+from pastas_projects.store.outcomes import Outcome, error_text
+
+DEFAULT_STATISTICS = ("evp", "rsq", "rmse", "nse", "kge", "aic", "bic")
+"""Fit statistics stored with every solved model."""
+
+
+def fit_statistics(ml: ps.Model) -> dict[str, float | None]:
+    """Fit statistics of a solved model, from one simulation.
+
+    Parameters
+    ----------
+    ml : pastas.Model
+        A solved model.
+
+    Returns
+    -------
+    dict
+        :data:`DEFAULT_STATISTICS` as plain floats (``None`` when undefined).
+
+    """
+    res = ml.residuals()
+    obs = ml.observations()
+    sim = obs - res
+    nparam = int(ml.parameters["vary"].sum())
+    noise = ml.noise(res=res) if ml.noisemodel is not None else res  # one simulation
+    values = {
+        "evp": metrics.evp(obs=obs, res=res),
+        "rsq": metrics.rsq(obs=obs, res=res),
+        "rmse": metrics.rmse(res=res),
+        "nse": metrics.nse(obs=obs, res=res),
+        "kge": metrics.kge(obs=obs, sim=sim),
+        "aic": metrics.aic(res=noise, nparam=nparam),
+        "bic": metrics.bic(res=noise, nparam=nparam),
+    }
+    return {k: finite(v) for k, v in values.items()}
+
+
+def solve_batch(
+    db: Database,
+    names: Iterable[str],
+    solve_kwargs: dict[str, Any] | None = None,
+    progress: Any = None,
+) -> list[Outcome]:
+    """Rebuild, solve and store each model; record failures with their error.
+
+    Parameters
+    ----------
+    db : Database
+        The store.
+    names : iterable of str
+        Models to solve.
+    solve_kwargs : dict, optional
+        Passed to :meth:`pastas.Model.solve` (e.g. ``{"noise": True}``).
+    progress : callable, optional
+        Called with each :class:`Outcome` as soon as it is known.
+
+    Returns
+    -------
+    list of Outcome
+
+    """
+    solve_kwargs = {"report": False} | dict(solve_kwargs or {})
+    cache = SeriesCache(db)
+    outcomes = []
+    for name in names:
+        start = time.perf_counter()
+        try:
+            rebuilt = db.rebuild_model(name, cache=cache)
+        except (ItemNotFoundError, ModelBuildError) as err:
+            outcome = Outcome(name, False, "build", time.perf_counter() - start, error_text(err))
+        else:
+            ml, inputs, versions = rebuilt.model, rebuilt.inputs, rebuilt.versions
+            try:
+                ml.solve(**solve_kwargs)
+                statistics = fit_statistics(ml)
+                if not math.isfinite(ml.parameters["optimal"].sum()):
+                    raise ValueError("the solver returned non-finite parameters")
+            except Exception as err:  # any solver failure is recorded, never raised
+                db.write_model(ml, inputs, versions, error=error_text(err))
+                outcome = Outcome(
+                    name, False, "solve", time.perf_counter() - start, error_text(err)
+                )
+            else:
+                db.write_model(ml, inputs, versions, statistics=statistics)
+                outcome = Outcome(
+                    name, True, "solve", time.perf_counter() - start, None, statistics
+                )
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(outcome)
+    return outcomes
