@@ -100,6 +100,9 @@ class PastasStoreBlock(Block):
         "Location and credentials of a pastas_projects store of groundwater series and "
         "Pastas models (ArcticDB on LMDB, MongoDB or S3; PyStore; in memory)."
     )
+    _logo_url: ClassVar[str] = (
+        "https://raw.githubusercontent.com/pastas/pastas_projects/main/docs/images/logo.png"
+    )
     _documentation_url: ClassVar[str] = (
         "https://github.com/pastas/pastas_projects/blob/main/docs/pipeline.md#the-store-block"
     )
