@@ -240,6 +240,15 @@ class PastasProject:
         table.index.name = "model"
         return table if parameters is None else table.reindex(columns=list(parameters))
 
+    # ------------------------------------------------------------------ judge and look
+    # (checks, plots, maps, report: issue 13)
+
+    # ------------------------------------------------------------------ shape and feed
+    # (model definitions, edits, selection, queries, apply: issue 14)
+
+    # ------------------------------------------------------------------ move
+    # (zip, CSV export: issue 15)
+
 
 def outcomes_table(outcomes: Sequence[Outcome]) -> pd.DataFrame:
     """Table of batch outcomes: one row per model, its statistics as columns."""

@@ -5,7 +5,14 @@ every command group on it (the console script is ``pastas_projects.cli:app``).
 Command modules import only what their commands need, when they run.
 """
 
-from pastas_projects.cli import block, demo, flows, server, store  # noqa: F401 (registers)
+# each command group registers itself on the app when imported
+from pastas_projects.cli import (
+    block,  # noqa: F401
+    demo,  # noqa: F401
+    flows,  # noqa: F401
+    server,  # noqa: F401
+    store,  # noqa: F401
+)
 from pastas_projects.cli.root import app
 
 __all__ = ["app"]
