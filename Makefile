@@ -1,13 +1,13 @@
 # Two commands do all set-up on a fresh machine:
 #   make demo   create .venv, install, run the main job on the embedded store ./pastas_data
-#   make test   create/update .venv and run the whole test suite
+#   make test   create/update .venv and run the test suite (make test-all: with the soak tests)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 STORE ?= lmdb://./pastas_data
 
-.PHONY: install demo test lint bench bench-quick clean
+.PHONY: install demo test test-all lint bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ demo: $(STAMP)
 	$(VENV)/bin/pastas-projects demo --store $(STORE)
 
 test: $(STAMP)
+	$(PY) -m pytest -ra -m "not soak"
+
+test-all: $(STAMP)
 	$(PY) -m pytest -ra
 
 lint: $(STAMP)

@@ -1,19 +1,88 @@
+"""Real servers and clusters shared by the whole test session.
+
+The MongoDB-wire server (SecantusDB) and the Prefect server start once per session,
+in the background as soon as the session starts, so their start-up overlaps the
+first tests instead of delaying the first test that needs them.
+"""
+
+import concurrent.futures
+import os
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 
+# ArcticDB takes a storage lock before it compacts a library's symbol list: it writes
+# the lock, waits (1 s by default) and reads it back, long enough for storage with
+# slow, eventually consistent writes. The tests' MongoDB-wire server answers on
+# loopback within milliseconds, so a tenth of that wait is still ample, and it is the
+# difference between seconds and minutes for the MongoDB tests. Set before ArcticDB
+# is imported; subprocesses inherit it.
+os.environ.setdefault("ARCTICDB_StorageLock_WaitMs_int", "100")
 
-@pytest.fixture(scope="session")
-def mongo_uri(tmp_path_factory):
-    """URI of a MongoDB server for the whole session: ``MONGO_URI`` or a SecantusDB child."""
+_SERVERS = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="servers")
+_STARTED: dict[str, concurrent.futures.Future] = {}
+_HOMES = Path(tempfile.mkdtemp(prefix="pastas-projects-test-servers-"))
+
+
+def _start_mongo():
     from mongo_server import start_mongo
 
-    with start_mongo(tmp_path_factory.mktemp("mongo")) as server:
-        yield server.uri
+    return start_mongo(_HOMES / "mongo")
+
+
+def _start_prefect():
+    if os.environ.get("PREFECT_API_URL"):
+        return None  # the session uses that server (see prefect_api_url)
+    from pastas_projects.prefect_server import start_server
+
+    return start_server(home=_HOMES / "prefect", timeout=180)
+
+
+def _start(kind: str) -> concurrent.futures.Future:
+    if kind not in _STARTED:
+        _STARTED[kind] = _SERVERS.submit(_start_mongo if kind == "mongo" else _start_prefect)
+    return _STARTED[kind]
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Start the servers the collected tests need, in the background, right away."""
+    if any("mongo_uri" in item.fixturenames or "mongo" in item.nodeid for item in items):
+        _start("mongo")
+    if any("prefect_api_url" in item.fixturenames for item in items):
+        _start("prefect")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for future in _STARTED.values():
+        try:
+            server = future.result(timeout=300)
+        except Exception:  # noqa: BLE001 - it never started: nothing to stop
+            continue
+        if server is not None:
+            server.stop()
+    _SERVERS.shutdown(wait=False)
 
 
 @pytest.fixture(scope="session")
-def prefect_api_url(tmp_path_factory):
+def mongo_uri():
+    """URI of a MongoDB server for the whole session: ``MONGO_URI`` or a SecantusDB child.
+
+    One connector stays open on it for the session: ArcticDB shares its client among
+    the connectors of a process, so a test that closes its connector does not tear
+    the client down (which waits for the client's background threads).
+    """
+    server = _start("mongo").result(timeout=300)
+    from pastas_projects.connectors.arctic import ArcticConnector
+
+    keeper = ArcticConnector(f"keeper_{uuid.uuid4().hex[:8]}", server.uri)
+    yield server.uri
+    keeper.close()
+
+
+@pytest.fixture(scope="session")
+def prefect_api_url():
     """URL of a Prefect API for the session: ``PREFECT_API_URL`` or a server started here.
 
     Without ``PREFECT_API_URL`` (or an API URL in the active Prefect profile) a real
@@ -23,7 +92,8 @@ def prefect_api_url(tmp_path_factory):
     """
     from pastas_projects.prefect_server import ensure_server
 
-    with ensure_server(home=tmp_path_factory.mktemp("prefect_home")) as url:
+    _start("prefect").result(timeout=300)  # ensure_server then finds it running
+    with ensure_server(home=_HOMES / "prefect") as url:
         yield url
 
 
@@ -57,4 +127,8 @@ def arctic_conn(request, tmp_path):
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "slow: runs real Prefect flows on Dask clusters (tens of seconds each)"
+    )
+    config.addinivalue_line(
+        "markers",
+        "soak: long robustness runs (killed workers, many processes); `make test-all` runs them",
     )

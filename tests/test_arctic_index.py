@@ -191,6 +191,7 @@ READER = """
 """
 
 
+@pytest.mark.soak
 @pytest.mark.parametrize("backend", ["lmdb", "mongodb"])
 def test_processes_rewriting_the_index_at_once_read_correctly(
     backend, tmp_path, request, index_from_two

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import warnings
 
 import numpy as np
@@ -201,13 +200,9 @@ def test_noise_free_heads_equal_pastas_simulation():
         assert 0.3 * sigma < residual.std() < 3 * sigma  # a few cm of noise
 
 
-def test_synthetic_speed():
-    synthetic(1)  # read the meteo once (cached)
-    start = time.perf_counter()
-    data = synthetic(2000, seed=3)
-    elapsed = time.perf_counter() - start
-    assert len(data.oseries) == 2000
-    assert elapsed < 10, f"synthetic(2000) took {elapsed:.1f} s"  # ~1.3 s measured
+def test_synthetic_many_heads():
+    data = synthetic(2000, seed=3)  # how fast: benchmarks, not tests
+    assert len(data.oseries) == len(set(data.oseries)) == 2000
 
 
 # -- recovering the true parameters ------------------------------------------------

@@ -40,6 +40,7 @@ def _dask_workers(exclude: set[int]) -> list[psutil.Process]:
 
 
 @pytest.mark.slow
+@pytest.mark.soak
 def test_worker_killed_mid_run(prefect_api_url, shared_cluster, tmp_path):
     """SIGKILL a worker while batches run: the run finishes, every model solved once."""
     block = lmdb_block(tmp_path)

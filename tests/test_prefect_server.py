@@ -60,6 +60,7 @@ def ping_flow() -> str:
     return "pong"
 
 
+@pytest.mark.soak
 def test_server_started_by_one_process_is_found_and_stopped_by_another(server_home, no_api_url):
     home = server_home
     # like a CLI `server start`: the starting process exits, the server stays
