@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pastas as ps
 from tqdm.auto import tqdm
 
-from pastas_projects.connectors.base import BaseConnector
 from pastas_projects.errors import ItemExistsError
-from pastas_projects.modelling import DEFAULT_STATISTICS, build_model, solve_batch
 from pastas_projects.store import Database
+from pastas_projects.store.bookkeeping import DEFAULT_STATISTICS
 from pastas_projects.store.outcomes import Outcome
+
+if TYPE_CHECKING:
+    import pastas as ps
+
+    from pastas_projects.connectors.base import BaseConnector
+
+# pastas and the modelling layer load on first use, so that commands that only read
+# the store (``pastas-projects status``) start without importing pastas and numba.
 
 
 class PastasProject:
@@ -90,6 +96,8 @@ class PastasProject:
             The (unsolved) model.
 
         """
+        from pastas_projects.modelling import build_model
+
         model_name = name or oseries
         if add and not overwrite and self.db.has("models", model_name):
             raise ItemExistsError(
@@ -133,6 +141,8 @@ class PastasProject:
             statistics. Failures are also stored with the model (``status`` ``failed``).
 
         """
+        from pastas_projects.modelling import solve_batch
+
         if isinstance(names, str):
             names = [names]
         names = self.db.model_names if names is None else list(names)

@@ -240,3 +240,4 @@ for args in (["ingest", {str(data / "B58C0698001.csv")!r}, "--store", {store!r}]
     loaded = loaded_modules(code)
     assert "arcticdb" in loaded  # the commands did run on the store
     assert "prefect" not in loaded and "distributed" not in loaded
+    assert "pastas" not in loaded and "numba" not in loaded  # reading records needs neither

@@ -5,10 +5,9 @@ a loop, and the tasks of :mod:`pastas_projects.tasks` call them on Dask workers.
 """
 
 from pastas_projects.modelling.build import build_batch, build_model, models_to_build
-from pastas_projects.modelling.solve import DEFAULT_STATISTICS, fit_statistics, solve_batch
+from pastas_projects.modelling.solve import fit_statistics, solve_batch
 
 __all__ = [
-    "DEFAULT_STATISTICS",
     "build_batch",
     "build_model",
     "fit_statistics",

@@ -20,9 +20,6 @@ from pastas_projects.store import Database, SeriesCache
 from pastas_projects.store.bookkeeping import finite
 from pastas_projects.store.outcomes import Outcome, error_text
 
-DEFAULT_STATISTICS = ("evp", "rsq", "rmse", "nse", "kge", "aic", "bic")
-"""Fit statistics stored with every solved model."""
-
 
 def fit_statistics(ml: ps.Model) -> dict[str, float | None]:
     """Fit statistics of a solved model, from one simulation.
@@ -35,7 +32,8 @@ def fit_statistics(ml: ps.Model) -> dict[str, float | None]:
     Returns
     -------
     dict
-        :data:`DEFAULT_STATISTICS` as plain floats (``None`` when undefined).
+        :data:`~pastas_projects.store.bookkeeping.DEFAULT_STATISTICS` as plain floats
+        (``None`` when undefined).
 
     """
     res = ml.residuals()

@@ -17,6 +17,9 @@ import pandas as pd
 
 from pastas_projects.store.validation import RESERVED_METADATA_PREFIX
 
+DEFAULT_STATISTICS = ("evp", "rsq", "rmse", "nse", "kge", "aic", "bic")
+"""Fit statistics stored with every solved model."""
+
 HASH_KEY = "_hash"
 FREQ_KEY = "_freq"
 INDEX_NAME_KEY = "_index_name"

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
-import pastas as ps
 from tqdm.auto import tqdm
 
 from pastas_projects.connectors.base import AsOf, StoredItem
@@ -30,8 +29,13 @@ from pastas_projects.store.bookkeeping import (
     split_series_key,
     utc_now,
 )
-from pastas_projects.store.pastas_compat import json_to_model, model_series, model_to_json
 from pastas_projects.store.validation import validate_name
+
+if TYPE_CHECKING:
+    import pastas as ps
+
+# pastas (and numba) load when a model is first rebuilt or written: reading records
+# (statuses, statistics) needs neither.
 
 INFO_COLUMNS = ["oseries", "stresses", "status", "solved", "error", "written", "solved_at"]
 
@@ -194,6 +198,8 @@ class ModelStore(StoreBase):
             hashes[key] = stored.metadata.get(HASH_KEY)
             return series
 
+        from pastas_projects.store.pastas_compat import json_to_model
+
         try:
             ml = json_to_model(item.data, lookup)
         except ModelBuildError:
@@ -230,6 +236,10 @@ class ModelStore(StoreBase):
         {"added", "updated"}
 
         """
+        import pastas as ps
+
+        from pastas_projects.store.pastas_compat import model_series
+
         if not isinstance(ml, ps.Model):
             raise TypeError(f"add_model needs a pastas.Model, not {type(ml).__name__}")
         name = validate_name(ml.name, "model")
@@ -316,6 +326,8 @@ class ModelStore(StoreBase):
             info["status"] = "failed"
             info["error"] = error
             info["failed_at"] = utc_now()
+        from pastas_projects.store.pastas_compat import model_to_json
+
         return self.conn._write("models", validate_name(ml.name, "model"), model_to_json(ml), info)
 
     def del_models(self, names: str | Iterable[str]) -> None:

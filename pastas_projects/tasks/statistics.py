@@ -7,7 +7,7 @@ from typing import Any
 from prefect import task
 
 from pastas_projects.blocks import PastasStoreBlock
-from pastas_projects.modelling import DEFAULT_STATISTICS
+from pastas_projects.store.bookkeeping import DEFAULT_STATISTICS
 from pastas_projects.tasks._common import TASK_OPTIONS, pipeline_project
 
 
