@@ -133,3 +133,34 @@ def test_existing_dask_cluster(prefect_api_url, tmp_path):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_warm_cluster_is_used_by_commands_and_stopped(prefect_api_url, tmp_path, monkeypatch):
+    """``cluster start``: later flow runs for the same Prefect API run on it."""
+    from typer.testing import CliRunner
+
+    from pastas_projects.cli import app
+    from pastas_projects.flows.warm_cluster import cluster_status, find_warm_cluster
+
+    monkeypatch.setenv("PASTAS_PROJECTS_PREFECT_HOME", str(tmp_path / "home"))
+    runner = CliRunner()
+    started = runner.invoke(app, ["cluster", "start", "--workers", "1"])
+    assert started.exit_code == 0, started.output
+    try:
+        warm = find_warm_cluster()
+        assert warm is not None and warm.api_url == prefect_api_url and warm.workers == 1
+        status = runner.invoke(app, ["cluster", "status"])
+        assert status.exit_code == 0 and warm.address in status.output
+        block = lmdb_block(tmp_path)
+        summary = calibrate_flow(block, data=data_with_a_failure(2), workers=2)
+        assert summary["cluster"] == warm.address and summary["workers"] == 1
+        assert summary["solved"] == 2
+        again = runner.invoke(app, ["cluster", "start"])  # finds it, starts nothing
+        assert again.exit_code == 0 and "runs already" in again.output
+    finally:
+        stopped = runner.invoke(app, ["cluster", "stop"])
+    assert stopped.exit_code == 0 and "Stopped" in stopped.output
+    assert cluster_status() is None and not warm.is_running()
+    status = runner.invoke(app, ["cluster", "status"])
+    assert status.exit_code == 3 and "No warm cluster" in status.output

@@ -8,6 +8,7 @@ Command modules import only what their commands need, when they run.
 # each command group registers itself on the app when imported
 from pastas_projects.cli import (
     block,  # noqa: F401
+    cluster,  # noqa: F401
     demo,  # noqa: F401
     flows,  # noqa: F401
     server,  # noqa: F401

@@ -166,6 +166,14 @@ def _num(value: Any, digits: int = 1) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
+def _cluster_note(summary: Mapping) -> str:
+    seconds = _num(summary.get("cluster_seconds"))
+    cluster = summary.get("cluster") or "local"
+    if cluster == "local":
+        return f"incl. {seconds} s starting a local Dask cluster"
+    return f"on the Dask cluster at {cluster} (connected in {seconds} s)"
+
+
 def print_summary(summary: Any, what: str) -> None:
     """Print a flow's summary: counts, time, throughput and the first failures."""
     if not isinstance(summary, Mapping):
@@ -184,7 +192,7 @@ def print_summary(summary: Any, what: str) -> None:
         (
             "time",
             f"{_num(summary.get('seconds'))} s",
-            f"incl. {_num(summary.get('cluster_seconds'))} s starting the Dask cluster",
+            _cluster_note(summary),
         )
     )
     for step, info in steps.items():

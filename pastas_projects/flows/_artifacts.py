@@ -268,6 +268,7 @@ def finish(
         "store": block.display_uri,
         "seconds": round(seconds, 3),
         "cluster_seconds": round(float(getattr(run.runner, "start_seconds", 0.0)), 3),
+        "cluster": getattr(run.runner, "cluster_address", None) or "local",
         "workers": max((r.threads for r in steps.values()), default=0),
         "batches": sum(r.batches for r in steps.values()),
         "models_per_second": round(counted["total"] / work, 3) if counted and work else None,

@@ -60,6 +60,11 @@ one; at the end of a run that batch can wait there while another worker idles.
 """
 
 
+def local_scheduler_config() -> dict[str, Any]:
+    """Dask configuration of the process that runs a local cluster's scheduler and nannies."""
+    return QUIET_LOOP_CONFIG | SCHEDULER_CONFIG
+
+
 def nested(dotted: dict[str, Any]) -> dict[str, Any]:
     """A nested configuration dict from dotted keys (``{"a.b": 1}`` -> ``{"a": {"b": 1}}``)."""
     config: dict[str, Any] = {}
@@ -210,7 +215,7 @@ class PastasDaskTaskRunner(DaskTaskRunner):
                 self._quiet_scheduler_logs()
             started = time.perf_counter()
             # the scheduler and the nannies of a local cluster run in this process
-            local = QUIET_LOOP_CONFIG | SCHEDULER_CONFIG if self.address is None else {}
+            local = local_scheduler_config() if self.address is None else {}
             with dask.config.set(local):
                 client = DaskTaskRunner.client.fget(self)
             self.start_seconds = time.perf_counter() - started
@@ -274,8 +279,11 @@ def flow_task_runner(
     """Configure the task runner of the current flow run and return it.
 
     The flows' default runner (a :class:`PastasDaskTaskRunner` with
-    ``follow_parameters``) is set up from the arguments; a runner a caller chose
-    with ``flow.with_options(task_runner=...)`` is used as it is.
+    ``follow_parameters``) is set up from the arguments: without ``cluster_address``
+    it uses the warm cluster of this machine when one runs for the same Prefect API
+    (:mod:`~pastas_projects.flows.warm_cluster`), else it starts a local cluster for
+    the run. A runner a caller chose with ``flow.with_options(task_runner=...)`` is
+    used as it is.
 
     Returns
     -------
@@ -293,6 +301,13 @@ def flow_task_runner(
         and runner.follow_parameters
         and runner._client is None
     ):
+        if cluster_address is None:
+            from pastas_projects.flows.warm_cluster import find_warm_cluster
+
+            warm = find_warm_cluster()
+            if warm is not None:
+                logger.info("using the warm cluster at %s (pastas-projects cluster)", warm.address)
+                cluster_address = warm.address
         runner.configure(workers, threads_per_worker, cluster_address)
     return runner
 
