@@ -127,3 +127,35 @@ def test_strings_pastas_would_decode_are_decoded():
     obj = {"name": "7", "a": "12", "b": " [1, 2]", "c": "NaN", "d": "drop", "e": 3, "tmin": None}
     expected = pastas_hook(dict(obj)) | {"name": "7"}
     assert repr(pastas_compat._hook_keeping_names(dict(obj))) == repr(expected)
+
+
+KERNEL_CALL = """
+import json, sys
+from pastas_projects.store.pastas_compat import cache_numba_kernels, numba_kernels
+cache_numba_kernels()
+kernel = numba_kernels()["pastas.rfunc.Hantush._integrand_hantush"]
+value = kernel(2.0, 0.5)
+print(json.dumps({"value": value, "hits": sum(kernel.stats.cache_hits.values())}))
+"""
+
+
+def test_numba_kernels_are_found_and_cached_on_disk(tmp_path):
+    """A kernel compiled by one process is loaded from NUMBA_CACHE_DIR by the next."""
+    import os
+    import subprocess
+    import sys
+
+    kernels = pastas_compat.numba_kernels()
+    assert "pastas.rfunc.Hantush._integrand_hantush" in kernels
+    assert "pastas.recharge.FlexModel.get_root_zone_balance" in kernels
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    runs = []
+    for _ in range(2):
+        out = subprocess.run(
+            [sys.executable, "-c", KERNEL_CALL], env=env, capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert runs[0]["hits"] == 0 and runs[1]["hits"] == 1  # compiled once, then loaded
+    assert runs[0]["value"] == runs[1]["value"] == pytest.approx(np.exp(-2.25) / 2)
+    assert any((tmp_path / "numba").rglob("*.nbi"))

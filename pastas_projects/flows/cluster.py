@@ -17,6 +17,7 @@ Prefect must know its API *before* the workers start: a worker without
 from __future__ import annotations
 
 import logging
+import os
 import time
 import warnings
 from typing import Any
@@ -90,9 +91,21 @@ worker freezes its heap (see :mod:`pastas_projects.tasks.worker_setup`)."""
 logger = logging.getLogger("pastas_projects.flows")
 
 
+def numba_cache_dir() -> str:
+    """Where local workers keep compiled numba kernels.
+
+    ``$NUMBA_CACHE_DIR`` if set, else ``pastas_projects/numba`` in the user's cache
+    folder (``$XDG_CACHE_HOME`` or ``~/.cache``): one folder all local workers reach.
+    """
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return os.environ["NUMBA_CACHE_DIR"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "pastas_projects", "numba")
+
+
 def worker_env() -> dict[str, str]:
-    """Environment variables for local workers (thread limits and the Prefect API)."""
-    env = dict(WORKER_ENV)
+    """Environment variables for local workers: thread limits, numba cache, Prefect API."""
+    env = dict(WORKER_ENV) | {"NUMBA_CACHE_DIR": numba_cache_dir()}
     url = configured_api_url()
     if url:
         env["PREFECT_API_URL"] = url

@@ -2,9 +2,10 @@
 
 Storing a model without its series and rebuilding it later needs two things pastas
 2.0 has no public API for: the JSON codec of ``pastas.io.pas`` (``PastasEncoder``
-and ``pastas_hook``) and the private ``pastas.io.base._load_model``.
-``tests/test_pastas_compat.py`` pins their behaviour, so a pastas upgrade that
-changes them fails there, in one place.
+and ``pastas_hook``) and the private ``pastas.io.base._load_model``. Caching pastas'
+compiled numba kernels on disk (:func:`cache_numba_kernels`) needs to know where
+pastas keeps them. ``tests/test_pastas_compat.py`` pins their behaviour, so a pastas
+upgrade that changes them fails there, in one place.
 """
 
 from __future__ import annotations
@@ -172,3 +173,60 @@ def json_series_names(text: str) -> list[tuple[str, str]]:
                 if _is_timeseries_dict(item):
                     names.append(("stresses", item["name"]))
     return names
+
+
+KERNEL_MODULES = (
+    "pastas.noisemodels",
+    "pastas.recharge",
+    "pastas.rfunc",
+    "pastas.stats.core",
+    "pastas.stressmodels",
+    "pastas.timeseries_utils",
+)
+"""The pastas modules that define numba kernels (module functions or static methods)."""
+
+
+def numba_kernels() -> dict[str, Any]:
+    """Pastas' numba-compiled functions: ``"module.name" -> numba dispatcher``."""
+    import importlib
+    import inspect
+
+    from numba.core.registry import CPUDispatcher
+
+    kernels = {}
+    for module_name in KERNEL_MODULES:
+        module = importlib.import_module(module_name)
+        for name, value in vars(module).items():
+            if isinstance(value, CPUDispatcher):
+                kernels[f"{module_name}.{name}"] = value
+            elif inspect.isclass(value) and value.__module__ == module_name:
+                for attribute, member in vars(value).items():
+                    function = member.__func__ if isinstance(member, staticmethod) else member
+                    if isinstance(function, CPUDispatcher):
+                        kernels[f"{module_name}.{name}.{attribute}"] = function
+    return kernels
+
+
+def cache_numba_kernels() -> int:
+    """Let every pastas numba kernel keep its compiled code on disk, and reuse it.
+
+    Most of pastas' kernels are compiled in every new process (their ``njit`` has no
+    ``cache=True``), which a fresh Dask worker pays for in its first batch. With the
+    cache on, a kernel compiled by one process is loaded from disk by the next: from
+    ``NUMBA_CACHE_DIR`` when set (the local clusters set it to a folder all their
+    workers reach), else next to pastas' sources. Idempotent.
+
+    Returns
+    -------
+    int
+        How many kernels had no cache until now.
+
+    """
+    from numba.core.caching import NullCache
+
+    enabled = 0
+    for kernel in numba_kernels().values():
+        if isinstance(kernel._cache, NullCache):
+            kernel.enable_caching()
+            enabled += 1
+    return enabled

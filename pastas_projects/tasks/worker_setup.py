@@ -27,7 +27,12 @@ import pastas_projects.tasks  # noqa: F401
 
 
 def dask_setup(worker: Any) -> None:
-    """Called by Dask once the worker has imported this module: freeze the heap.
+    """Called by Dask once the worker has imported this module.
+
+    Turns on the disk cache of pastas' numba kernels (a kernel another worker
+    compiled is loaded, not compiled again: see
+    :func:`~pastas_projects.store.pastas_compat.cache_numba_kernels`), then freezes
+    the heap.
 
     Parameters
     ----------
@@ -35,5 +40,8 @@ def dask_setup(worker: Any) -> None:
         The worker being set up (unused).
 
     """
+    from pastas_projects.store.pastas_compat import cache_numba_kernels
+
+    cache_numba_kernels()
     gc.collect()
     gc.freeze()
