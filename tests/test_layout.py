@@ -221,8 +221,10 @@ def loaded_modules(code: str) -> set[str]:
     return set(out.stdout.split())
 
 
-def test_importing_the_flows_does_not_load_arcticdb():
-    assert "arcticdb" not in loaded_modules("import pastas_projects.flows")
+def test_importing_the_flows_does_not_load_arcticdb_or_pastas():
+    loaded = loaded_modules("import pastas_projects.flows")
+    assert "arcticdb" not in loaded
+    assert "pastas" not in loaded  # the flow's process orchestrates; workers solve
 
 
 def test_status_and_ingest_do_not_load_prefect(tmp_path):

@@ -11,7 +11,7 @@ from pastas_projects.flows._artifacts import finish
 from pastas_projects.flows._common import DEFAULT_BLOCK, FlowRun, start_run
 from pastas_projects.flows._steps import StepResult, run_step
 from pastas_projects.flows.cluster import PastasDaskTaskRunner
-from pastas_projects.modelling import models_to_build
+from pastas_projects.modelling.plan import models_to_build
 from pastas_projects.store.outcomes import Outcome
 from pastas_projects.tasks.build import normalise_recharge
 

@@ -16,31 +16,13 @@ import pandas as pd
 import pastas as ps
 
 from pastas_projects.errors import ModelBuildError
+from pastas_projects.modelling.plan import models_to_build
 from pastas_projects.store import Database, SeriesCache
 from pastas_projects.store.bookkeeping import HASH_KEY, series_key
 from pastas_projects.store.outcomes import Outcome, error_text
 
 RFUNCS = {"well": ("Hantush", False), "river": ("Gamma", True), "level": ("Gamma", True)}
 """Response function and direction (``up``) used for extra stresses of a kind."""
-
-
-def models_to_build(
-    db: Database, names: Iterable[str], overwrite: bool
-) -> tuple[list[str], list[str]]:
-    """Split model names into those to build and those that exist and are kept.
-
-    The one rule for "skip existing models": without ``overwrite`` a stored model is
-    never built again.
-
-    Returns
-    -------
-    (list of str, list of str)
-        Names to build and names kept, each in the order given.
-
-    """
-    names = list(names)
-    existing = set() if overwrite else set(db.model_names)
-    return [n for n in names if n not in existing], [n for n in names if n in existing]
 
 
 def nearest_stress(db: Database, oseries: str, kind: str) -> str:

@@ -7,7 +7,6 @@ from typing import Any
 from prefect import task
 
 from pastas_projects.blocks import PastasStoreBlock
-from pastas_projects.modelling import build_batch
 from pastas_projects.store.outcomes import Outcome
 from pastas_projects.tasks._common import TASK_OPTIONS, done_since, in_order, pipeline_project
 
@@ -78,6 +77,8 @@ def build_batch_task(
         the model existed and was kept), plus ``reused`` (built earlier in this run).
 
     """
+    from pastas_projects.modelling.build import build_batch
+
     _, project = pipeline_project(store)
     db = project.db
     recharge = normalise_recharge(recharge)

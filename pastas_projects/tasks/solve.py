@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pastas as ps
 from prefect import task
 
 from pastas_projects.blocks import PastasStoreBlock
-from pastas_projects.modelling import solve_batch
 from pastas_projects.store import Database
 from pastas_projects.store.outcomes import Outcome
 from pastas_projects.tasks._common import TASK_OPTIONS, done_since, in_order, pipeline_project
+
+if TYPE_CHECKING:
+    import pastas as ps
+
+# pastas loads in the worker that solves (the worker preload imports it), not in the
+# flow's process, which only plans and collects batches.
 
 
 class SolverPerModel:
@@ -60,6 +64,8 @@ def make_solver(name: str | None) -> SolverPerModel | None:
     """
     if name is None or name == "":
         return None
+    import pastas as ps
+
     known = [n for n in ("LeastSquares", "Lmfit", "Emcee") if hasattr(ps.solver, n)]
     solver_class = getattr(ps.solver, name, None) if name in known else None
     if not isinstance(solver_class, type):
@@ -142,6 +148,8 @@ def solve_batch_task(
         ``reused`` (taken from the store, not solved again) added.
 
     """
+    from pastas_projects.modelling.solve import solve_batch
+
     _, project = pipeline_project(store)
     rows, todo = reused_outcomes(project.db, names, since)
     kwargs = dict(solve_kwargs or {})

@@ -23,6 +23,8 @@ import gc
 from typing import Any
 
 import pastas_projects.connectors.arctic  # noqa: F401  (the point: import while starting)
+import pastas_projects.modelling.build  # noqa: F401  (pastas)
+import pastas_projects.modelling.solve  # noqa: F401
 import pastas_projects.tasks  # noqa: F401
 
 
