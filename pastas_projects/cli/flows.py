@@ -161,7 +161,11 @@ def serve(
 
     from pastas_projects.cli._common import shown_uri
     from pastas_projects.cli._prefect import prefect_session, save_store_block, ui_url
-    from pastas_projects.flows.deployments import DEPLOYMENTS, runner_deployments
+    from pastas_projects.flows.deployments import (
+        DEPLOYMENTS,
+        SERVE_POLL_SECONDS,
+        runner_deployments,
+    )
 
     open_project(store, name, must_exist=False)  # a clear error for a bad store first
     with prefect_session() as (url, started):
@@ -179,7 +183,9 @@ def serve(
                 "`pastas-projects server start`."
             )
         try:
-            prefect_serve(*deployments, print_starting_message=False)
+            prefect_serve(
+                *deployments, print_starting_message=False, query_seconds=SERVE_POLL_SECONDS
+            )
         except KeyboardInterrupt:
             pass
         typer.echo("Stopped serving (the schedule of 'calibrate' is paused).")

@@ -95,6 +95,13 @@ DEPLOYMENTS: tuple[Deployment, ...] = (
 )
 """The deployments of ``pastas-projects serve`` and ``deployments/prefect.yaml``."""
 
+SERVE_POLL_SECONDS = 1.0
+"""How often ``pastas-projects serve`` asks the Prefect API for runs to start.
+
+Prefect's default (10 s) is part of every wait between a click on Run in the UI and
+the run starting; one query a second to the local server costs next to nothing.
+"""
+
 
 def runner_deployments(
     store: str | None = None,
