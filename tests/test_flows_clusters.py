@@ -156,8 +156,15 @@ def test_warm_cluster_is_used_by_commands_and_stopped(prefect_api_url, tmp_path,
         summary = calibrate_flow(block, data=data_with_a_failure(2), workers=2)
         assert summary["cluster"] == warm.address and summary["workers"] == 1
         assert summary["solved"] == 2
+        (worker,) = summary["accounting"]["solve"]["workers"].values()  # one warm worker
+        assert worker["items"] == 3 and worker["busy_s"] > 0 and worker["cpu_s"] > 0
         again = runner.invoke(app, ["cluster", "start"])  # finds it, starts nothing
         assert again.exit_code == 0 and "runs already" in again.output
+        # code changed since the workers started (an upgrade, an edit): not used
+        state = tmp_path / "home" / "cluster.json"
+        state.write_text(state.read_text().replace(warm.code, "0" * len(warm.code)))
+        with pytest.warns(RuntimeWarning, match="other pastas_projects code"):
+            assert find_warm_cluster() is None
     finally:
         stopped = runner.invoke(app, ["cluster", "stop"])
     assert stopped.exit_code == 0 and "Stopped" in stopped.output

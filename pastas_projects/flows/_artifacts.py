@@ -58,6 +58,70 @@ def step_summary(step: str, rows: list[dict[str, Any]], seconds: float) -> dict[
     }
 
 
+def accounting(steps: dict[str, Any], run_started_at: float) -> dict[str, Any]:
+    """Where a run's wall time went, from the batches' stamps (see ``tasks.BatchClock``).
+
+    Parameters
+    ----------
+    steps : dict
+        ``step -> StepResult``.
+    run_started_at : float
+        Wall clock at the start of the flow run.
+
+    Returns
+    -------
+    dict
+        Per step: ``seconds`` (first batch submitted to last collected), ``workers``
+        (per worker process: batches, items, ``busy_s`` (wall time in batches),
+        ``cpu_s`` (CPU of the process meanwhile), ``item_s`` (time the items took),
+        ``overhead_s`` (busy minus item time: store, Prefect and task start in the
+        worker), ``idle_tail_s`` (from its last batch to the step's end)), and
+        ``orchestration_s`` (step time not covered by the slowest worker's batches).
+        Also ``before_first_step_s``: from the start of the run to the first batch.
+
+    """
+    result: dict[str, Any] = {}
+    firsts = []
+    for name, step in steps.items():
+        batches: dict[tuple[str, float], dict[str, Any]] = {}
+        for row in step.rows:
+            stamp = row.get("batch")
+            if stamp:
+                key = (stamp["worker"], stamp["start"])
+                batch = batches.setdefault(key, dict(stamp, items=0, item_s=0.0))
+                batch["items"] += 1
+                batch["item_s"] += float(row.get("seconds") or 0.0)
+        if not batches:
+            continue
+        workers: dict[str, dict[str, float]] = {}
+        for batch in batches.values():
+            w = workers.setdefault(
+                batch["worker"],
+                {"batches": 0, "items": 0, "busy_s": 0.0, "cpu_s": 0.0, "item_s": 0.0, "last": 0},
+            )
+            w["batches"] += 1
+            w["items"] += batch["items"]
+            w["busy_s"] += batch["end"] - batch["start"]
+            w["cpu_s"] += batch["cpu_s"]
+            w["item_s"] += batch["item_s"]
+            w["last"] = max(w["last"], batch["end"])
+        for w in workers.values():
+            w["overhead_s"] = w["busy_s"] - w["item_s"]
+            w["idle_tail_s"] = max(0.0, step.ended_at - w.pop("last"))
+            for key in ("busy_s", "cpu_s", "item_s", "overhead_s", "idle_tail_s"):
+                w[key] = round(w[key], 3)
+        span = step.ended_at - step.started_at
+        result[name] = {
+            "seconds": round(span, 3),
+            "workers": workers,
+            "orchestration_s": round(span - max(w["busy_s"] for w in workers.values()), 3),
+        }
+        firsts.append(min(b["start"] for b in batches.values()))
+    if firsts:
+        result["before_first_step_s"] = round(min(firsts) - run_started_at, 3)
+    return result
+
+
 def slug(text: str) -> str:
     """Lower-case letters, digits and dashes only (what artifact keys allow)."""
     return re.sub(r"-+", "-", re.sub(r"[^a-z0-9]+", "-", text.lower())).strip("-") or "store"
@@ -138,12 +202,28 @@ def summary_markdown(title: str, summary: dict[str, Any], stats: list[dict[str, 
     lines.append(_md_table(shown, ["name", "step", "error"]))
     if len(failures) > 20:
         lines.append(f"... and {len(failures) - 20} more (see the failures table)\n")
+    lines += _worker_lines(summary.get("accounting") or {})
     lines.append(f"## Slowest models (of this run, top {TOP})\n")
     lines.append(_md_table(summary.get("slowest", []), ["name", "step", "seconds"]))
     worst = sorted((r for r in stats if r.get("evp") is not None), key=lambda r: r["evp"])[:TOP]
     lines.append(f"## Worst-fitting models (lowest EVP, top {TOP})\n")
     lines.append(_md_table(worst, ["name", "evp", "rmse", "nse", "status"]))
     return "\n".join(lines)
+
+
+def _worker_lines(accounting: dict[str, Any]) -> list[str]:
+    """The accounting of each step as a table: where the workers' time went."""
+    rows = []
+    for step, info in accounting.items():
+        if not isinstance(info, dict):
+            continue
+        for worker, w in info["workers"].items():
+            rows.append({"step": step, "worker": worker} | w)
+    if not rows:
+        return []
+    columns = ["step", "worker", "batches", "items", "busy_s", "cpu_s", "overhead_s"]
+    columns.append("idle_tail_s")
+    return ["## Workers\n", _md_table(rows, columns)]
 
 
 def slowest(rows: list[dict[str, Any]], n: int = TOP) -> list[dict[str, Any]]:
@@ -282,6 +362,7 @@ def finish(
         "solved_names": summaries["solve"]["names"] if "solve" in summaries else [],
         "failures": failures,
         "slowest": slowest(all_rows),
+        "accounting": accounting(steps, run.started_at),
         "steps": {
             k: {x: y for x, y in v.items() if x not in ("names", "failures")}
             for k, v in summaries.items()

@@ -57,6 +57,8 @@ class FlowRun:
         The flow run's logger (its lines reach the Prefect UI).
     started : float
         ``time.perf_counter()`` at the start.
+    started_at : float
+        Wall clock (``time.time()``) at the start.
     since : str
         UTC time of the start, as stored in models' records: what an earlier
         attempt of a batch did after it is not done again.
@@ -70,6 +72,7 @@ class FlowRun:
     runner: Any
     logger: logging.Logger | logging.LoggerAdapter
     started: float
+    started_at: float
     since: str
     batch_size: int | None
 
@@ -91,7 +94,7 @@ def start_run(
         would see an empty store of its own.
 
     """
-    started, since = time.perf_counter(), utc_now()
+    started, started_at, since = time.perf_counter(), time.time(), utc_now()
     check_positive(workers=workers, threads_per_worker=threads_per_worker, batch_size=batch_size)
     logger = get_run_logger()
     block = load_store_block(store)
@@ -103,7 +106,7 @@ def start_run(
     block, project = pipeline_project(block)
     logger.info("store %s", block.display_uri)
     runner = flow_task_runner(workers, threads_per_worker, cluster_address)
-    return FlowRun(block, project.db, runner, logger, started, since, batch_size)
+    return FlowRun(block, project.db, runner, logger, started, started_at, since, batch_size)
 
 
 def check_positive(**values: int | None) -> None:

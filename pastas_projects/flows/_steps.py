@@ -56,6 +56,9 @@ class StepResult:
         Worker threads the batches were spread over.
     batch_failures : list of str
         Errors of batches that failed as a whole.
+    started_at, ended_at : float
+        Wall clock (``time.time()``) when the first batch was submitted and when the
+        last one was collected.
 
     """
 
@@ -64,6 +67,8 @@ class StepResult:
     batches: int = 0
     threads: int = 0
     batch_failures: list[str] = field(default_factory=list)
+    started_at: float = 0.0
+    ended_at: float = 0.0
 
 
 def failed_rows(step: str, batch: list[Any], error: BaseException) -> list[dict[str, Any]]:
@@ -146,7 +151,7 @@ def run_step(
         max(map(len, batches)),
         threads,
     )
-    started = time.perf_counter()
+    started, result_started_at = time.perf_counter(), time.time()
 
     def submit(batch: list[Any]) -> Any:
         return task.submit(store=run.block, **{param: batch}, **options)
@@ -176,4 +181,5 @@ def run_step(
             _progress(progress_id, done, total, f"{VERBS[step]}: {done} of {total} {what} done")
         pending = again
     result.seconds = time.perf_counter() - started
+    result.started_at, result.ended_at = result_started_at, time.time()
     return result

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -66,6 +67,9 @@ class WarmCluster:
         Size of the cluster.
     create_time : float
         Start time of the process (tells it from a later process with the same pid).
+    code : str
+        Fingerprint of the pastas_projects code its workers imported
+        (:func:`code_fingerprint`).
 
     """
 
@@ -76,6 +80,7 @@ class WarmCluster:
     workers: int
     threads_per_worker: int
     create_time: float
+    code: str = ""
 
     def is_running(self) -> bool:
         """Whether the cluster's process is alive."""
@@ -111,6 +116,25 @@ class WarmCluster:
                 state.unlink()
 
 
+def code_fingerprint() -> str:
+    """A fingerprint of the installed pastas_projects code: its version, files and times.
+
+    Workers import the code once, when they start. A flow run whose code has changed
+    since (an upgrade, or an edit of an editable install) must not send its tasks to
+    them: the tasks would meet the old code.
+    """
+    import hashlib
+
+    import pastas_projects
+
+    root = Path(pastas_projects.__file__).parent
+    digest = hashlib.blake2b(pastas_projects.__version__.encode(), digest_size=8)
+    for path in sorted(root.rglob("*.py")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
 def cluster_status(home: Path | str | None = None) -> WarmCluster | None:
     """The warm cluster recorded in ``<home>/cluster.json`` if its process is alive.
 
@@ -141,7 +165,7 @@ def cluster_status(home: Path | str | None = None) -> WarmCluster | None:
 def find_warm_cluster(
     api_url: str | None = None, home: Path | str | None = None
 ) -> WarmCluster | None:
-    """The warm cluster to use: running, answering, and reporting to ``api_url``.
+    """The warm cluster to use: running, answering, reporting to ``api_url``, same code.
 
     Parameters
     ----------
@@ -152,10 +176,25 @@ def find_warm_cluster(
     home : path, optional
         See :func:`cluster_status`.
 
+    Warns
+    -----
+    RuntimeWarning
+        When a cluster runs with other pastas_projects code than this process has:
+        it is not used (restart it with ``pastas-projects cluster stop`` and ``start``).
+
     """
     api_url = api_url or configured_api_url()
     cluster = cluster_status(home)
     if cluster is None or not api_url or cluster.api_url.rstrip("/") != api_url.rstrip("/"):
+        return None
+    if cluster.code != code_fingerprint():
+        warnings.warn(
+            f"the warm cluster at {cluster.address} runs other pastas_projects code than "
+            "this process (upgraded or edited since it started); not using it. Restart it: "
+            "pastas-projects cluster stop && pastas-projects cluster start",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return None
     return cluster if cluster.healthy() else None
 
@@ -265,6 +304,7 @@ def _run(workers: int, threads_per_worker: int, home: Path) -> None:
             workers=workers,
             threads_per_worker=threads_per_worker,
             create_time=psutil.Process().create_time(),
+            code=code_fingerprint(),
         )
         tmp = home / f".{STATE_FILE}.{os.getpid()}"
         tmp.write_text(json.dumps(asdict(state), indent=2))

@@ -8,6 +8,9 @@ worker process, and works through a whole batch of items.
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -146,3 +149,28 @@ def done_since(info: dict, since: str | None, key: str) -> bool:
 def in_order(names: Iterable[str], rows: dict[str, dict]) -> list[dict]:
     """Rows in the order of ``names`` (one per name)."""
     return [rows[name] for name in names]
+
+
+class BatchClock:
+    """Where and how long a batch ran, stamped on its rows for the run's accounting.
+
+    >>> clock = BatchClock()
+    >>> rows = clock.stamp([{"name": "m1"}])
+    >>> sorted(rows[0]["batch"])
+    ['cpu_s', 'end', 'start', 'worker']
+    """
+
+    def __init__(self) -> None:
+        self.start, self.cpu = time.time(), time.process_time()
+
+    def stamp(self, rows: list[dict]) -> list[dict]:
+        """Add ``batch``: the worker process, its CPU seconds and the wall clock span."""
+        batch = {
+            "worker": f"{socket.gethostname()}:{os.getpid()}",
+            "start": self.start,
+            "end": time.time(),
+            "cpu_s": time.process_time() - self.cpu,
+        }
+        for row in rows:
+            row["batch"] = batch
+        return rows

@@ -8,7 +8,13 @@ from prefect import task
 
 from pastas_projects.blocks import PastasStoreBlock
 from pastas_projects.store.outcomes import Outcome
-from pastas_projects.tasks._common import TASK_OPTIONS, done_since, in_order, pipeline_project
+from pastas_projects.tasks._common import (
+    TASK_OPTIONS,
+    BatchClock,
+    done_since,
+    in_order,
+    pipeline_project,
+)
 
 
 def normalise_recharge(recharge: str | list[str] | tuple[str, str] | None) -> Any:
@@ -79,6 +85,7 @@ def build_batch_task(
     """
     from pastas_projects.modelling.build import build_batch
 
+    clock = BatchClock()
     _, project = pipeline_project(store)
     db = project.db
     recharge = normalise_recharge(recharge)
@@ -99,4 +106,4 @@ def build_batch_task(
         outcomes = build_batch(db, names, overwrite, None, stresses=extra, noise=noise, **options)
         for outcome in outcomes:
             rows[outcome.name] = outcome.to_dict() | {"reused": False}
-    return in_order(oseries, rows)
+    return clock.stamp(in_order(oseries, rows))

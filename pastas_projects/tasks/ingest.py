@@ -8,7 +8,7 @@ from prefect import task
 
 from pastas_projects.blocks import PastasStoreBlock
 from pastas_projects.store.ingest import IngestItem, ingest
-from pastas_projects.tasks._common import TASK_OPTIONS, pipeline_project
+from pastas_projects.tasks._common import TASK_OPTIONS, BatchClock, pipeline_project
 
 
 @task(name="ingest_batch", **TASK_OPTIONS)
@@ -41,5 +41,6 @@ def ingest_batch(
         ``library`` and ``result`` (``added``, ``updated`` or ``unchanged``).
 
     """
+    clock = BatchClock()
     _, project = pipeline_project(store)
-    return [o.to_dict() for o in ingest(project.db, items, csv_options)]
+    return clock.stamp([o.to_dict() for o in ingest(project.db, items, csv_options)])

@@ -10,7 +10,13 @@ from prefect import task
 from pastas_projects.blocks import PastasStoreBlock
 from pastas_projects.store import Database
 from pastas_projects.store.outcomes import Outcome
-from pastas_projects.tasks._common import TASK_OPTIONS, done_since, in_order, pipeline_project
+from pastas_projects.tasks._common import (
+    TASK_OPTIONS,
+    BatchClock,
+    done_since,
+    in_order,
+    pipeline_project,
+)
 
 if TYPE_CHECKING:
     import pastas as ps
@@ -150,6 +156,7 @@ def solve_batch_task(
     """
     from pastas_projects.modelling.solve import solve_batch
 
+    clock = BatchClock()
     _, project = pipeline_project(store)
     rows, todo = reused_outcomes(project.db, names, since)
     kwargs = dict(solve_kwargs or {})
@@ -161,4 +168,4 @@ def solve_batch_task(
         warnings.filterwarnings("ignore", category=FutureWarning)
         for outcome in solve_batch(project.db, todo, kwargs):
             rows[outcome.name] = outcome.to_dict() | {"reused": False}
-    return in_order(names, rows)
+    return clock.stamp(in_order(names, rows))
