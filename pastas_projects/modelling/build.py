@@ -8,6 +8,7 @@ of :meth:`~pastas_projects.PastasProject.create_model` and of the build task.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -25,8 +26,19 @@ RFUNCS = {"well": ("Hantush", False), "river": ("Gamma", True), "level": ("Gamma
 """Response function and direction (``up``) used for extra stresses of a kind."""
 
 
-def nearest_stress(db: Database, oseries: str, kind: str) -> str:
+def _xy(record: dict) -> tuple[float, float] | None:
+    """The ``x``/``y`` of a record as floats, or ``None`` when either is missing."""
+    try:
+        x, y = float(record["x"]), float(record["y"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None if math.isnan(x) or math.isnan(y) else (x, y)
+
+
+def nearest_stress(db: Database, oseries: str, kind: str, cache: SeriesCache | None = None) -> str:
     """Name of the stress of a kind nearest to an oseries, by ``x``/``y`` metadata.
+
+    The stresses' records are read once per ``cache`` (one batch of models).
 
     Raises
     ------
@@ -34,17 +46,24 @@ def nearest_stress(db: Database, oseries: str, kind: str) -> str:
         If the oseries has no coordinates or no stress of that kind has them.
 
     """
-    point = db.get_metadata("oseries", oseries).iloc[0]
-    if not {"x", "y"} <= set(point.index) or pd.isna(point["x"]) or pd.isna(point["y"]):
+    records = db.series_records("oseries", [oseries])
+    if oseries not in records:
+        raise ModelBuildError(f"oseries {oseries!r} is not in the store")
+    point = _xy(records[oseries])
+    if point is None:
         raise ModelBuildError(f"oseries {oseries!r} has no x/y metadata to find the nearest {kind}")
-    table = db.stresses
-    if "kind" not in table or not {"x", "y"} <= set(table.columns):
+    stresses = (cache or SeriesCache(db)).stress_records()
+    best, best_distance = None, math.inf
+    for name in sorted(stresses):
+        record = stresses[name]
+        xy = _xy(record) if record.get("kind") == kind else None
+        if xy is not None:
+            distance = (xy[0] - point[0]) ** 2 + (xy[1] - point[1]) ** 2
+            if distance < best_distance:
+                best, best_distance = name, distance
+    if best is None:
         raise ModelBuildError(f"no stress of kind {kind!r} with x/y metadata in the store")
-    candidates = table[(table["kind"] == kind) & table["x"].notna() & table["y"].notna()]
-    if candidates.empty:
-        raise ModelBuildError(f"no stress of kind {kind!r} with x/y metadata in the store")
-    distance = (candidates["x"] - point["x"]) ** 2 + (candidates["y"] - point["y"]) ** 2
-    return str(distance.astype(float).idxmin())
+    return best
 
 
 def build_model(
@@ -105,7 +124,8 @@ def build_model(
     ml = ps.Model(read("oseries", oseries), name=name or oseries)
     if recharge is not None:
         if recharge == "nearest":
-            prec, evap = nearest_stress(db, oseries, "prec"), nearest_stress(db, oseries, "evap")
+            prec = nearest_stress(db, oseries, "prec", cache)
+            evap = nearest_stress(db, oseries, "evap", cache)
         else:
             prec, evap = recharge
         ps.RechargeModel(

@@ -52,6 +52,13 @@ class SeriesCache:
     def __init__(self, db: StoreBase) -> None:
         self.db = db
         self.items: dict[tuple[str, str, AsOf], tuple[pd.Series, StoredItem]] = {}
+        self._stress_records: dict[str, dict] | None = None
+
+    def stress_records(self) -> dict[str, dict]:
+        """The records of all stresses, read once: models look up the nearest ones."""
+        if self._stress_records is None:
+            self._stress_records = self.db.series_records("stresses")
+        return self._stress_records
 
     def get(self, library: str, name: str, as_of: AsOf = None) -> tuple[pd.Series, StoredItem]:
         """Read a series once; later calls get the same object back."""
