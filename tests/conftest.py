@@ -13,6 +13,15 @@ def mongo_uri(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """An S3-compatible server (``moto_server``) on loopback with a bucket, for the session."""
+    from s3_server import start_s3
+
+    with start_s3(tmp_path_factory.mktemp("s3")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def prefect_api_url(tmp_path_factory):
     """URL of a Prefect API for the session: ``PREFECT_API_URL`` or a server started here.
 

@@ -163,12 +163,19 @@ def json_to_model(text: str, lookup: SeriesLookup) -> ps.Model:
 
 def json_series_names(text: str) -> list[tuple[str, str]]:
     """List ``(library, name)`` of the series a stored model JSON needs."""
-    data = json.loads(text)
-    names = [("oseries", data["oseries"]["name"])]
+    return model_dict_series_names(json.loads(text))
+
+
+def model_dict_series_names(data: dict) -> list[tuple[str, str]]:
+    """List ``(library, name)`` of the series in a model dict (``Model.to_dict`` layout).
+
+    Names are given as ``str``, as stores name their items.
+    """
+    names = [("oseries", str(data["oseries"]["name"]))]
     for stressmodel in data["stressmodels"].values():
         for key in _SERIES_KEYS:
             value = stressmodel.get(key)
             for item in value if isinstance(value, list) else [value]:
                 if _is_timeseries_dict(item):
-                    names.append(("stresses", item["name"]))
+                    names.append(("stresses", str(item["name"])))
     return names
