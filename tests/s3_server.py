@@ -1,26 +1,35 @@
-"""Start a throw-away S3-compatible server (moto) for tests.
+"""Start a throw-away S3-compatible server (moto) for tests, with real credentials.
 
 The server runs in its own process (``moto_server`` from ``moto[server]``, the
 server ArcticDB's own tests use) on a free loopback port and keeps its buckets in
-memory; :func:`start_s3` creates one bucket. moto accepts any access and secret key,
-so the tests use fixed ones and can check that the secret never shows up.
+memory. It checks credentials like AWS does: :func:`start_s3` lets the first four
+requests through unauthenticated (``INITIAL_NO_AUTH_ACTION_COUNT``) and uses them to
+create a bucket, an IAM user, an access key and a policy that lets that user use
+S3. Every later request must be signed with that key, so a wrong secret is refused
+and the tests can check that the real one never shows up anywhere.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 STARTUP_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
-ACCESS_KEY = "pp-test-access"
-SECRET_KEY = "pp-S3cr3t-K3y-never-shown"
+SETUP_REQUESTS = 4
+"""Unauthenticated requests the set-up makes: bucket, user, access key, policy."""
+_IAM_AUTH = (  # routes a request to moto's IAM; not checked during the set-up requests
+    "AWS4-HMAC-SHA256 Credential=AKIASETUP/20260101/us-east-1/iam/aws4_request, "
+    "SignedHeaders=host, Signature=0"
+)
 
 
 def _free_port() -> int:
@@ -29,12 +38,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _answers(url: str) -> bool:
+def _listening(port: int) -> bool:
+    """Whether the server accepts connections (without a request: they are counted)."""
     try:
-        with urllib.request.urlopen(url, timeout=1):
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
             return True
-    except urllib.error.HTTPError:
-        return True  # an S3 error document is an answer
     except OSError:
         return False
 
@@ -48,6 +56,8 @@ class S3Server:
         self.bucket = bucket
         self.process: subprocess.Popen | None = process
         self.log = log
+        self.access_key = ""
+        self.secret_key = ""
 
     @property
     def endpoint_url(self) -> str:
@@ -56,13 +66,37 @@ class S3Server:
     def uri(self, credentials: bool = True, bucket: str | None = None) -> str:
         """The ArcticDB URI of the bucket: ``s3://127.0.0.1:bucket?port=...&access=...``."""
         uri = f"s3://{self.host}:{bucket or self.bucket}?port={self.port}"
-        return uri + (f"&access={ACCESS_KEY}&secret={SECRET_KEY}" if credentials else "")
+        if credentials:
+            uri += f"&access={self.access_key}&secret={self.secret_key}"
+        return uri
 
-    def create_bucket(self, bucket: str) -> None:
-        """Create a bucket (moto accepts unsigned requests)."""
-        request = urllib.request.Request(f"{self.endpoint_url}/{bucket}", method="PUT")
+    def secrets(self) -> list[str]:
+        """The secret key as it may be written: plain and URL-quoted."""
+        return sorted({self.secret_key, quote(self.secret_key, safe="")})
+
+    def _setup(self) -> None:
+        """The four unauthenticated requests: bucket, IAM user, its key, its S3 policy."""
+        request = urllib.request.Request(f"{self.endpoint_url}/{self.bucket}", method="PUT")
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200, response.status
+        self._iam("CreateUser", UserName="pastas")
+        created = self._iam("CreateAccessKey", UserName="pastas")
+        self.access_key = re.search("<AccessKeyId>([^<]+)<", created)[1]
+        self.secret_key = re.search("<SecretAccessKey>([^<]+)<", created)[1]
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+        }
+        self._iam(
+            "PutUserPolicy", UserName="pastas", PolicyName="s3", PolicyDocument=json.dumps(policy)
+        )
+
+    def _iam(self, action: str, **params: str) -> str:
+        query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
+        url = f"{self.endpoint_url}/?Action={action}&Version=2010-05-08&{query}"
+        request = urllib.request.Request(url, headers={"Authorization": _IAM_AUTH})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read().decode()
 
     def stop(self) -> None:
         """Stop the server (terminate, then kill); idempotent."""
@@ -97,7 +131,7 @@ def _tail(path: Path, lines: int = 30) -> str:
 def start_s3(
     tmp_dir: str | os.PathLike, bucket: str = "pastas-projects", timeout: float = STARTUP_TIMEOUT
 ) -> S3Server:
-    """Start ``moto_server`` on a free loopback port and create ``bucket``.
+    """Start ``moto_server`` on a free loopback port with a bucket and a key to use it.
 
     Raises
     ------
@@ -115,6 +149,7 @@ def start_s3(
     for _attempt in range(3):  # the free port may be taken between choosing and binding
         port = _free_port()
         log = tmp / f"moto-{port}.log"
+        env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": str(SETUP_REQUESTS)}
         with open(log, "wb") as out:
             proc = subprocess.Popen(
                 [str(exe), "-H", "127.0.0.1", "-p", str(port)],
@@ -122,6 +157,7 @@ def start_s3(
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=tmp,
+                env=env,
             )
         server = S3Server(port, bucket, proc, log)
         deadline = time.monotonic() + timeout
@@ -129,8 +165,8 @@ def start_s3(
             if proc.poll() is not None:
                 last_error = f"exited with code {proc.returncode}:\n{_tail(log)}"
                 break
-            if _answers(f"{server.endpoint_url}/"):
-                server.create_bucket(bucket)
+            if _listening(server.port):
+                server._setup()
                 return server
             time.sleep(0.2)
         else:

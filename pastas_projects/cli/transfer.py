@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -34,6 +36,18 @@ OverwriteOption = Annotated[
     bool,
     typer.Option("--overwrite", help="Replace items that differ in the target (default: refuse)."),
 ]
+
+
+@contextlib.contextmanager
+def cli_words() -> Iterator[None]:
+    """Say ``--overwrite`` where the Python error says ``overwrite=True``."""
+    from pastas_projects.cli._common import CLIError
+    from pastas_projects.errors import ItemExistsError
+
+    try:
+        yield
+    except ItemExistsError as err:
+        raise CLIError(str(err).replace("overwrite=True", "--overwrite")) from None
 
 
 def echo_report(report: TransferReport, verb: str) -> None:
@@ -98,16 +112,18 @@ def copy(
                     "Dask workers: copy without --flow"
                 )
         open_project(target, target_name, must_exist=False)
-        _copy_flow(
-            source, name, target, target_name, chosen, wanted, overwrite,
-            workers, threads_per_worker, cluster, batch_size,
-        )  # fmt: skip
+        with cli_words():
+            _copy_flow(
+                source, name, target, target_name, chosen, wanted, overwrite,
+                workers, threads_per_worker, cluster, batch_size,
+            )  # fmt: skip
         return
     from pastas_projects.transfer import copy_store
 
     destination = open_project(target, target_name, must_exist=False)
     typer.echo(f"Copying {shown_uri(source)} -> {shown_uri(target)}")
-    report = copy_store(origin, destination, chosen, wanted, overwrite, progressbar=True)
+    with cli_words():
+        report = copy_store(origin, destination, chosen, wanted, overwrite, progressbar=True)
     echo_report(report, "Copied")
 
 
@@ -214,15 +230,16 @@ def import_(
         read_manifest(path)  # a clear error for what is no zip of ours, before opening the store
     project = open_project(store, name, must_exist=False)
     typer.echo(f"Importing {path} into {shown_uri(store)}")
-    if config is not None:
-        import pastastore
+    with cli_words():
+        if config is not None:
+            import pastastore
 
-        source = pastastore.PastaStore.from_pastastore_config_file(str(config))
-        report = import_pastastore(source, project, overwrite=overwrite)
-    elif is_pastastore_zip(path):
-        report = import_pastastore(path, project, overwrite=overwrite)
-    else:
-        report = read_zip(path, project.db, overwrite=overwrite)
+            source = pastastore.PastaStore.from_pastastore_config_file(str(config))
+            report = import_pastastore(source, project, overwrite=overwrite)
+        elif is_pastastore_zip(path):
+            report = import_pastastore(path, project, overwrite=overwrite)
+        else:
+            report = read_zip(path, project.db, overwrite=overwrite)
     echo_report(report, "Imported")
 
 
