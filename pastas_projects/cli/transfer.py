@@ -187,6 +187,10 @@ def export_zip(
 
     `pastas-projects import PATH --store URI` reads it into any store.
     """
+    from pastas_projects.cli._common import CLIError
+
+    if path.exists() and not overwrite:
+        raise CLIError(f"{path} exists; use --overwrite to replace it")
     project = open_project(store, name)
     written = project.to_zip(path, overwrite=overwrite)
     counts = ", ".join(
@@ -244,8 +248,11 @@ def import_(
 
 
 def _pastastore_config(path: Path) -> Path | None:
-    """The pastastore config file ``path`` is, or the one folder ``path`` holds."""
+    """The pastastore config file ``path`` is, or the one in ``path`` or a folder in it.
+
+    pastastore's PasConnector keeps ``<name>.pastastore`` in ``<path>/<name>/``.
+    """
     if path.is_file():
         return path if path.suffix == ".pastastore" else None
-    found = sorted(path.glob("*.pastastore"))
+    found = sorted(path.glob("*.pastastore")) or sorted(path.glob("*/*.pastastore"))
     return found[0] if len(found) == 1 else None

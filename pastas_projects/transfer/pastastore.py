@@ -99,10 +99,41 @@ def _metadata(pstore: Any, library: str, name: str) -> dict[str, Any]:
     return dict(meta) if isinstance(meta, dict) else {}
 
 
-def _model_text(data: str | dict) -> dict:
-    """A model's JSON as a dict without ``file_info`` (its times change on every dump)."""
-    parsed = json.loads(data) if isinstance(data, str) else data
-    return {k: v for k, v in parsed.items() if k != "file_info"}
+def _model_key(text: str) -> dict[str, Any]:
+    """What makes two models the same: series, stress models, noise model, parameters.
+
+    Two dumps of one model differ in ways that do not change it (the times in
+    ``file_info``, how a zero time offset is written, solver options), so the JSON
+    texts are not compared as they are.
+    """
+    data = json.loads(text)
+    parameters = data.get("parameters")
+    if isinstance(parameters, str):
+        parameters = json.loads(parameters)
+    return _plain_floats(
+        {
+            "oseries": str(data["oseries"]["name"]),
+            "series": sorted(model_dict_series_names(data)),
+            "stressmodels": {
+                name: sm.get("class", sm.get("stressmodel"))
+                for name, sm in data["stressmodels"].items()
+            },
+            "noisemodel": (data.get("noisemodel") or {}).get("class"),
+            "constant": bool(data.get("constant")),
+            "parameters": parameters,
+        }
+    )
+
+
+def _plain_floats(value: Any) -> Any:
+    """NaN as None, recursively, so that equal parameter tables compare equal."""
+    if isinstance(value, dict):
+        return {k: _plain_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_floats(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return None
+    return value
 
 
 def _solved(ml: Any) -> bool:
@@ -295,7 +326,7 @@ def _add_model(pstore: Any, db: Database, name: str, overwrite: bool, statistics
     stats = None
     if statistics and _solved(ml):
         try:
-            stats = fit_statistics(ml)
+            stats = fit_statistics(ml.copy())  # simulating sets settings: keep ml as read
         except Exception:  # noqa: BLE001 - the model goes in without statistics
             stats = None
     try:
@@ -341,8 +372,8 @@ def _plan_import(
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    theirs = _model_text(model_to_json(pstore.get_models(name)))
-                same = _model_text(db.read_item("models", name).data) == theirs
+                    theirs = _model_key(model_to_json(pstore.get_models(name)))
+                same = _model_key(db.read_item("models", name).data) == theirs
             except Exception:  # noqa: BLE001 - compared as different
                 same = False
             if same:
@@ -440,8 +471,10 @@ def export_pastastore(
     for name in models:
         if name in present:
             try:
-                ours = _model_text(db.read_item("models", name).data)
-                same = _model_text(model_to_json(pstore.get_models(name))) == ours
+                ours = _model_key(db.read_item("models", name).data)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    same = _model_key(model_to_json(pstore.get_models(name))) == ours
             except Exception:  # noqa: BLE001 - compared as different
                 same = False
             if same:
