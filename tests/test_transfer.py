@@ -204,3 +204,13 @@ def test_model_series_to_csv_read_back_exactly(source, tmp_path):
         "prec": {"kind": "prec", "x": 1, "y": 2},
         "evap": {"kind": "evap", "x": 1, "y": 2},
     }
+
+
+def test_copy_flow_parameters_render_in_the_ui():
+    from pastas_projects.flows import copy_flow
+
+    props = copy_flow.parameters.properties
+    assert copy_flow.name == "copy" and props["target"]["default"] == "pastas-store"
+    assert "default" not in props["source"] and props["overwrite"]["type"] == "boolean"
+    described = [p for p, spec in props.items() if spec.get("description")]
+    assert set(described) == set(props), set(props) - set(described)

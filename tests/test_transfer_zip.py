@@ -75,7 +75,16 @@ def test_read_back_into_another_backend(zipped, project, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "unit,dtype", [("s", "float64"), ("ms", "float32"), ("us", "int64"), ("ns", "int32")]
+    "unit,dtype",
+    [
+        ("s", "float64"),
+        ("ms", "float32"),
+        ("us", "int64"),
+        ("ns", "int32"),
+        ("ns", "float16"),
+        ("s", "uint64"),
+        ("ms", "int8"),
+    ],  # fmt: skip
 )
 def test_series_bytes_keep_unit_and_dtype(unit, dtype):
     index = pd.DatetimeIndex(["2000-01-01 00:00:01", "2000-01-02", "2001-03-04 05:06:07"]).as_unit(
