@@ -46,7 +46,6 @@ class PastasProject:
     def __init__(self, name: str, connector: BaseConnector) -> None:
         self.name = name
         self.db = Database(connector)
-        self.transfer_report: TransferReport | None = None  # set by from_zip
 
     def __repr__(self) -> str:
         return f"<PastasProject {self.name!r} on {self.db.conn!r}>"
@@ -253,6 +252,9 @@ class PastasProject:
     # (model definitions, edits, selection, queries, apply: issue 14)
 
     # ------------------------------------------------------------------ move
+    transfer_report: TransferReport | None = None
+    """What :meth:`from_zip` did to each item (``None`` for other projects)."""
+
     def to_zip(
         self, path: str | os.PathLike, overwrite: bool = False, progressbar: bool = True
     ) -> Path:

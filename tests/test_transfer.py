@@ -214,3 +214,20 @@ def test_copy_flow_parameters_render_in_the_ui():
     assert "default" not in props["source"] and props["overwrite"]["type"] == "boolean"
     described = [p for p, spec in props.items() if spec.get("description")]
     assert set(described) == set(props), set(props) - set(described)
+
+
+@pytest.mark.slow
+def test_copy_on_the_cluster_from_the_command_line(
+    source, tmp_path, prefect_api_url, shared_cluster
+):
+    target_uri = f"lmdb://{tmp_path / 'dst'}"
+    source.db.conn.close()  # the flow's workers open the LMDB folder themselves
+    runner = CliRunner()
+    args = ["copy", f"lmdb://{tmp_path / 'src'}", target_uri, "--name", "src"]
+    result = runner.invoke(app, [*args, "--cluster", shared_cluster, "--batch-size", "2"])
+    assert result.exit_code == 0, result.output
+    assert "copied 6, 0 the same already" in result.output and "Flow run: http" in result.output
+    memory = runner.invoke(app, ["copy", "memory://", target_uri, "--flow"])
+    assert memory.exit_code == 1 and "in-memory store" in memory.output
+    target = pp.Database(pp.connect(target_uri, "src"))
+    assert target.model_names == ["well_a", "well_b"] and target.stale_models() == ["well_b"]
