@@ -33,10 +33,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.bench_store --json bench_results/store.json
 	$(PY) -m benchmarks.bench_calibrate --json bench_results/calibrate.json
+	$(PY) -m benchmarks.bench_transfer --json bench_results/transfer.json
 
 bench-quick: $(STAMP)
 	$(PY) -m benchmarks.bench_store --quick
 	$(PY) -m benchmarks.bench_calibrate --quick
+	$(PY) -m benchmarks.bench_transfer --quick
 
 clean:
 	rm -rf $(VENV) pastas_data .pytest_cache

@@ -22,6 +22,9 @@ _LAZY = {
     "PystoreConnector": "pastas_projects.connectors.pystore",
     "connect": "pastas_projects.connectors",
     "read_csv": "pastas_projects.io",
+    "copy_store": "pastas_projects.transfer",
+    "export_pastastore": "pastas_projects.transfer",
+    "import_pastastore": "pastas_projects.transfer",
 }
 
 __all__ = [
@@ -32,7 +35,10 @@ __all__ = [
     "PastasProject",
     "PystoreConnector",
     "connect",
+    "copy_store",
     "errors",
+    "export_pastastore",
+    "import_pastastore",
     "read_csv",
 ]
 

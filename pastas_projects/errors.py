@@ -64,3 +64,7 @@ class NotSupportedError(PastasProjectsError, NotImplementedError):
 
 class ModelBuildError(PastasProjectsError, ValueError):
     """A model cannot be built from the stored series."""
+
+
+class ArchiveError(PastasProjectsError, ValueError):
+    """A zip archive is truncated, corrupt, or of a format this version cannot read."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     import pastas as ps
 
     from pastas_projects.connectors.base import BaseConnector
+    from pastas_projects.transfer.report import TransferReport
 
 # pastas and the modelling layer load on first use, so that commands that only read
 # the store (``pastas-projects status``) start without importing pastas and numba.
@@ -257,7 +260,138 @@ class PastasProject:
     # (model definitions, edits, selection, queries, apply: issue 14)
 
     # ------------------------------------------------------------------ move
-    # (zip, CSV export: issue 15)
+    transfer_report: TransferReport | None = None
+    """What :meth:`from_zip` did to each item (``None`` for other projects)."""
+
+    def to_zip(
+        self, path: str | os.PathLike, overwrite: bool = False, progressbar: bool = True
+    ) -> Path:
+        """Write the whole project to one portable, self-describing zip file.
+
+        The file holds a manifest (format version, package versions, counts), every
+        series as Parquet with its metadata, and every model as pastas JSON with its
+        bookkeeping (status, statistics, parameters, the hashes of its series).
+        Read it back with :meth:`from_zip`; the layout is described in
+        :mod:`pastas_projects.transfer.zip`.
+
+        Parameters
+        ----------
+        path : str or path
+            The zip file.
+        overwrite : bool, optional
+            Replace an existing file (the new one is written under a temporary name
+            first).
+        progressbar : bool, optional
+            Show a progress bar.
+
+        Returns
+        -------
+        pathlib.Path
+
+        Examples
+        --------
+        >>> pr.to_zip("my_project.zip")  # doctest: +SKIP
+        >>> pr2 = pp.PastasProject.from_zip("my_project.zip", pp.DictConnector())  # doctest: +SKIP
+
+        """
+        from pastas_projects.transfer.zip import write_zip
+
+        return write_zip(self.db, path, self.name, overwrite, progressbar)
+
+    @classmethod
+    def from_zip(
+        cls,
+        path: str | os.PathLike,
+        connector: BaseConnector,
+        name: str | None = None,
+        overwrite: bool = False,
+        progressbar: bool = True,
+    ) -> PastasProject:
+        """Read a zip written by :meth:`to_zip` (or by pastastore) into a store.
+
+        The whole file is checked before anything is written: a truncated or corrupt
+        file, one of a newer format version, or items that differ in the store
+        (without ``overwrite``) raise and leave the store as it was. A zip written by
+        pastastore's ``PastaStore.to_zip`` goes through
+        :func:`pastas_projects.import_pastastore`.
+
+        Parameters
+        ----------
+        path : str or path
+            The zip file.
+        connector : BaseConnector
+            The store to read it into (it may hold other items already).
+        name : str, optional
+            Name of the project; default the name in the file's manifest.
+        overwrite : bool, optional
+            Replace items that differ in the store.
+        progressbar : bool, optional
+            Show a progress bar.
+
+        Returns
+        -------
+        PastasProject
+            The project on ``connector``; ``pr.transfer_report`` says what happened
+            to each item.
+
+        Raises
+        ------
+        ArchiveError
+            If the file is truncated, corrupt or of a newer format version.
+        ItemExistsError
+            If items differ in the store and ``overwrite`` is False.
+
+        """
+        from pastas_projects.transfer.pastastore import import_pastastore
+        from pastas_projects.transfer.zip import is_pastastore_zip, read_manifest, read_zip
+
+        if is_pastastore_zip(path):
+            project = cls(name or Path(path).stem, connector)
+            report = import_pastastore(path, project, overwrite=overwrite, progressbar=progressbar)
+        else:
+            manifest = read_manifest(path)
+            project = cls(name or manifest.get("project") or connector.name, connector)
+            report = read_zip(path, project.db, overwrite, progressbar)
+        project.transfer_report = report
+        return project
+
+    def export_model_series_to_csv(
+        self,
+        names: str | Iterable[str] | None = None,
+        folder: str | os.PathLike = ".",
+        metadata: bool = True,
+    ) -> list[Path]:
+        """Write the oseries and stresses of models as CSV files, one series per file.
+
+        ``folder/oseries/<name>.csv`` and ``folder/stresses/<name>.csv``, plus the
+        metadata tables ``folder/oseries_metadata.csv`` and
+        ``folder/stresses_metadata.csv``. ``pp.read_csv(path, dropna=False)`` reads a
+        file back exactly (values as float64); see
+        :func:`pastas_projects.transfer.export_model_series_to_csv`.
+
+        Parameters
+        ----------
+        names : str or list of str, optional
+            Models (default all).
+        folder : str or path, optional
+            Where to write (created if missing).
+        metadata : bool, optional
+            Also write the metadata tables.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written.
+
+        Examples
+        --------
+        >>> pr.export_model_series_to_csv(["B58C0698"], "export")  # doctest: +SKIP
+        >>> pp.read_csv("export/oseries/B58C0698.csv")  # doctest: +SKIP
+
+        """
+        from pastas_projects.transfer.csv import export_model_series_to_csv
+
+        return export_model_series_to_csv(self.db, names, folder, metadata)
 
 
 def outcomes_table(outcomes: Sequence[Outcome]) -> pd.DataFrame:

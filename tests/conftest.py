@@ -1,6 +1,7 @@
 """Real servers and clusters shared by the whole test session.
 
-The MongoDB-wire server (SecantusDB) and the Prefect server start once per session,
+The MongoDB-wire server (SecantusDB), the S3 server (moto) and the Prefect server
+start once per session,
 in the background as soon as the session starts, so their start-up overlaps the
 first tests instead of delaying the first test that needs them.
 """
@@ -21,7 +22,7 @@ import pytest
 # is imported; subprocesses inherit it.
 os.environ.setdefault("ARCTICDB_StorageLock_WaitMs_int", "100")
 
-_SERVERS = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="servers")
+_SERVERS = concurrent.futures.ThreadPoolExecutor(max_workers=3, thread_name_prefix="servers")
 _STARTED: dict[str, concurrent.futures.Future] = {}
 _HOMES = Path(tempfile.mkdtemp(prefix="pastas-projects-test-servers-"))
 
@@ -30,6 +31,12 @@ def _start_mongo():
     from mongo_server import start_mongo
 
     return start_mongo(_HOMES / "mongo")
+
+
+def _start_s3():
+    from s3_server import start_s3
+
+    return start_s3(_HOMES / "s3")
 
 
 def _start_prefect():
@@ -42,7 +49,8 @@ def _start_prefect():
 
 def _start(kind: str) -> concurrent.futures.Future:
     if kind not in _STARTED:
-        _STARTED[kind] = _SERVERS.submit(_start_mongo if kind == "mongo" else _start_prefect)
+        starters = {"mongo": _start_mongo, "s3": _start_s3, "prefect": _start_prefect}
+        _STARTED[kind] = _SERVERS.submit(starters[kind])
     return _STARTED[kind]
 
 
@@ -50,6 +58,8 @@ def pytest_collection_modifyitems(session, config, items):
     """Start the servers the collected tests need, in the background, right away."""
     if any("mongo_uri" in item.fixturenames or "mongo" in item.nodeid for item in items):
         _start("mongo")
+    if any("s3_server" in item.fixturenames or "s3" in item.nodeid for item in items):
+        _start("s3")
     if any("prefect_api_url" in item.fixturenames for item in items):
         _start("prefect")
 
@@ -79,6 +89,12 @@ def mongo_uri():
     keeper = ArcticConnector(f"keeper_{uuid.uuid4().hex[:8]}", server.uri)
     yield server.uri
     keeper.close()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """An S3-compatible server (``moto_server``) on loopback with a bucket, for the session."""
+    return _start("s3").result(timeout=300)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import pytest
 import pastas_projects as pp
 from pastas_projects.testing import ConnectorSuite
 
-CONFIGURATIONS = ["dict", "arctic-lmdb", "arctic-mongodb", "pystore"]
+CONFIGURATIONS = ["dict", "arctic-lmdb", "arctic-mongodb", "arctic-s3", "pystore"]
 
 
 @pytest.fixture(params=CONFIGURATIONS)
@@ -22,6 +22,11 @@ def connector(request, tmp_path):
         # one database per test on the shared server; test ids may hold any character
         digest = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:16]
         conn = pp.ArcticConnector(f"suite_{digest}", uri)
+    elif kind == "arctic-s3":
+        server = request.getfixturevalue("s3_server")
+        # one set of libraries per test in the session's bucket
+        digest = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:16]
+        conn = pp.ArcticConnector(f"suite_{digest}", server.uri())
     else:
         conn = pp.PystoreConnector("suite", tmp_path / "pystore")
     yield conn

@@ -13,6 +13,7 @@ from pastas_projects.cli import (
     flows,  # noqa: F401
     server,  # noqa: F401
     store,  # noqa: F401
+    transfer,  # noqa: F401
 )
 from pastas_projects.cli.root import app
 

@@ -46,11 +46,23 @@ from pastas_projects.connectors.base import (
     StoredItem,
     VersionInfo,
 )
-from pastas_projects.connectors.uri import MONGO_SCHEMES, arctic_uri, mask_uri, scheme_of
+from pastas_projects.connectors.uri import (
+    MONGO_SCHEMES,
+    S3_SCHEMES,
+    arctic_uri,
+    mask_uri,
+    s3_endpoint,
+    scheme_of,
+)
 from pastas_projects.errors import ItemNotFoundError, StoreConnectionError
 
 MONGO_TIMEOUT_MS = 3000
 """How long to wait for a MongoDB server to answer before giving up."""
+S3_TIMEOUT_S = 3.0
+"""How long to wait for an S3 endpoint to accept a connection before giving up.
+
+ArcticDB itself retries an endpoint that refuses connections for tens of seconds
+before it reports the error."""
 
 _CACHE: dict[tuple, list] = {}  # key -> [arcticdb.Arctic, number of connectors using it]
 _CACHE_LOCK = threading.Lock()
@@ -180,6 +192,8 @@ class ArcticConnector(BaseConnector):
         self.multiprocess_safe = scheme != "mem"
         if scheme in MONGO_SCHEMES:
             check_mongo(uri)
+        elif scheme in S3_SCHEMES:
+            check_s3(uri)
         if isinstance(library_options, dict):
             library_options = arcticdb.LibraryOptions(**library_options)
         try:
@@ -365,3 +379,22 @@ def check_mongo(uri: str) -> None:
     finally:
         if client is not None:
             client.close()
+
+
+def check_s3(uri: str) -> None:
+    """Raise :class:`StoreConnectionError` quickly if nothing listens at an S3 endpoint.
+
+    Only the connection is tried (no request, no credentials sent): whether the
+    bucket exists and the keys are right, ArcticDB reports when it opens the store.
+    """
+    import socket
+
+    host, port = s3_endpoint(uri)
+    try:
+        with socket.create_connection((host, port), timeout=S3_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        raise StoreConnectionError(
+            f"cannot reach an S3 server at {host}:{port} (from {mask_uri(uri)}): "
+            f"{exc.strerror or exc}. Check the endpoint and its port (?port=...)."
+        ) from None

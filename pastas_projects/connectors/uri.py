@@ -228,6 +228,37 @@ def join_credentials(
     return uri  # other stores take no credentials
 
 
+def s3_endpoint(uri: str) -> tuple[str, int]:
+    """Host and port an ``s3://`` or ``s3s://`` URI connects to.
+
+    The ArcticDB form is ``s3://<endpoint>:<bucket>?port=...``; without ``port`` an
+    ``s3://`` endpoint is on port 80 (HTTP) and an ``s3s://`` one on 443 (HTTPS).
+
+    >>> s3_endpoint("s3://127.0.0.1:bucket?port=9000&access=a&secret=b")
+    ('127.0.0.1', 9000)
+    >>> s3_endpoint("s3s://s3.eu-west-1.amazonaws.com:bucket?aws_auth=true")
+    ('s3.eu-west-1.amazonaws.com', 443)
+    """
+    scheme = scheme_of(uri)
+    if scheme not in S3_SCHEMES:
+        raise UnsupportedURIError(f"store URI {mask_uri(uri)!r} is no s3:// or s3s:// URI")
+    rest, _, query = uri.partition("://")[2].partition("?")
+    endpoint, sep, _bucket = rest.rpartition(":")
+    if not sep or not endpoint:
+        raise UnsupportedURIError(
+            f"store URI {mask_uri(uri)!r}: an S3 URI is s3://<endpoint>:<bucket>?..."
+        )
+    port = 443 if scheme == "s3s" else 80
+    host, sep, number = endpoint.rpartition(":")
+    if sep and number.isdigit():
+        endpoint, port = host, int(number)
+    for param in filter(None, re.split("[;&]", query)):
+        key, _, value = param.partition("=")
+        if key == "port" and value.isdigit():
+            port = int(value)
+    return endpoint, port
+
+
 def arctic_uri(uri: str) -> str:
     """The URI to hand to :class:`arcticdb.Arctic` for a store URI of :data:`ARCTIC_SCHEMES`.
 

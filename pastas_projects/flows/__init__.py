@@ -28,6 +28,7 @@ from pastas_projects.flows.batching import make_batches, plan_batches, target_ba
 from pastas_projects.flows.build import build_models_flow
 from pastas_projects.flows.calibrate import calibrate_flow
 from pastas_projects.flows.cluster import PastasDaskTaskRunner, local_cluster_kwargs
+from pastas_projects.flows.copy import copy_flow
 from pastas_projects.flows.ingest import ingest_flow
 from pastas_projects.flows.solve import solve_models_flow
 
@@ -37,6 +38,7 @@ __all__ = [
     "SeriesCollection",
     "build_models_flow",
     "calibrate_flow",
+    "copy_flow",
     "ingest_flow",
     "local_cluster_kwargs",
     "make_batches",

@@ -370,7 +370,7 @@ def finish(
     } | extra
     summary.setdefault("selected", len(primary))
     summary.setdefault("up_to_date", 0)
-    what = "series" if flow_key == "ingest" else "models"
+    what = {"ingest": "series", "copy": "items"}.get(flow_key, "models")
     summary["headline"] = f"{ok} of {len(primary)} {what} ok, {len(primary) - ok} failed"
     stats = (
         None if stats_names is None else statistics_batch(block, stats_names) if stats_names else []

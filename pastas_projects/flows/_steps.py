@@ -23,6 +23,7 @@ from pastas_projects.flows.cluster import runner_threads
 from pastas_projects.store.outcomes import Outcome
 from pastas_projects.tasks import (
     build_batch_task,
+    copy_batch_task,
     ingest_batch,
     is_transient,
     solve_batch_task,
@@ -34,10 +35,17 @@ STEPS: dict[str, tuple[Any, str]] = {
     "build": (build_batch_task, "oseries"),
     "solve": (solve_batch_task, "names"),
     "statistics": (statistics_batch, "names"),
+    "copy": (copy_batch_task, "names"),
 }
 """Step -> (batch task, name of its batch parameter)."""
 
-VERBS = {"ingest": "Ingesting", "build": "Building", "solve": "Solving", "statistics": "Reading"}
+VERBS = {
+    "ingest": "Ingesting",
+    "build": "Building",
+    "solve": "Solving",
+    "statistics": "Reading",
+    "copy": "Copying",
+}
 
 
 @dataclass
@@ -112,7 +120,7 @@ def run_step(
     run : FlowRun
         The flow run: its task runner, store (handed to every task) and batch size
         (default: :func:`~.batching.plan_batches`).
-    step : {"ingest", "build", "solve", "statistics"}
+    step : {"ingest", "build", "solve", "statistics", "copy"}
         The step.
     items : list
         Model/oseries names, or ingest items.

@@ -23,7 +23,13 @@ TASK_OVERHEAD = 0.075
 """Seconds of Prefect orchestration per task on a Dask worker (Prefect 3, measured on
 two cores; ``benchmarks/RESULTS.md`` holds the current figure)."""
 
-SECONDS_PER_ITEM = {"ingest": 0.02, "build": 0.05, "solve": 0.09, "statistics": 0.005}
+SECONDS_PER_ITEM = {
+    "ingest": 0.02,
+    "build": 0.05,
+    "solve": 0.09,
+    "statistics": 0.005,
+    "copy": 0.01,
+}
 """Typical seconds of work per item of each step (solve: one Pastas model)."""
 
 MAX_OVERHEAD = 0.03

@@ -124,11 +124,10 @@ def code_fingerprint() -> str:
     them: the tasks would meet the old code.
     """
     import hashlib
+    from importlib.metadata import version
 
-    import pastas_projects
-
-    root = Path(pastas_projects.__file__).parent
-    digest = hashlib.blake2b(pastas_projects.__version__.encode(), digest_size=8)
+    root = Path(__file__).resolve().parents[1]  # the pastas_projects package
+    digest = hashlib.blake2b(version("pastas_projects").encode(), digest_size=8)
     for path in sorted(root.rglob("*.py")):
         stat = path.stat()
         digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}".encode())

@@ -8,16 +8,18 @@ connector. A connector only implements the storage hooks of
 from __future__ import annotations
 
 from pastas_projects.store.history import HistoryStore
+from pastas_projects.store.items import ItemStore
 from pastas_projects.store.models import ModelStore
 from pastas_projects.store.series import SeriesStore
 
 
-class Database(SeriesStore, ModelStore, HistoryStore):
+class Database(SeriesStore, ModelStore, HistoryStore, ItemStore):
     """Read and write oseries, stresses and models through a connector.
 
     The parts: :class:`~.series.SeriesStore` (oseries and stresses),
     :class:`~.models.ModelStore` (models) and :class:`~.history.HistoryStore`
-    (versions and snapshots), all on :class:`~.base.StoreBase` (names, records).
+    (versions and snapshots) and :class:`~.items.ItemStore` (items moved whole, with
+    their records), all on :class:`~.base.StoreBase` (names, records).
 
     Parameters
     ----------

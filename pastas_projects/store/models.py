@@ -218,7 +218,12 @@ class ModelStore(StoreBase):
         return RebuiltModel(ml, item.metadata, hashes, versions)
 
     # ------------------------------------------------------------------ writing
-    def add_model(self, ml: ps.Model, overwrite: bool = False) -> Literal["added", "updated"]:
+    def add_model(
+        self,
+        ml: ps.Model,
+        overwrite: bool = False,
+        statistics: dict[str, float | None] | None = None,
+    ) -> Literal["added", "updated"]:
         """Store a model (as JSON, without its series).
 
         Every series the model uses must be in the store, under the name the model
@@ -230,6 +235,10 @@ class ModelStore(StoreBase):
             The model.
         overwrite : bool, optional
             Replace an existing model of that name.
+        statistics : dict, optional
+            Fit statistics of a solved model, stored in its record (e.g.
+            :func:`pastas_projects.modelling.fit_statistics` of a model solved
+            elsewhere).
 
         Raises
         ------
@@ -273,7 +282,7 @@ class ModelStore(StoreBase):
                     f"{word} {series_name!r}; store the model's series first (overwrite=True)"
                 )
             inputs[series_key(library, series_name)] = stored_hash
-        self.write_model(ml, inputs, self._current_versions(inputs))
+        self.write_model(ml, inputs, self._current_versions(inputs), statistics=statistics)
         return "updated" if exists else "added"
 
     def _current_versions(self, inputs: dict[str, str]) -> dict[str, int | None]:

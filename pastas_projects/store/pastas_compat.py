@@ -19,11 +19,10 @@ import pastas as ps
 from pastas.io.base import _load_model
 from pastas.io.pas import PastasEncoder, pastas_hook
 
+from pastas_projects.store.model_json import SERIES_KEYS, is_timeseries_dict
+
 SeriesLookup = Callable[[str, str], pd.Series]
 """``lookup(library, name)`` returns the stored series of an oseries or stress."""
-
-# Keys of a stress model's dict that may hold a time series (or a list of them).
-_SERIES_KEYS = ("stress", "prec", "evap", "temp")
 
 
 def model_series(ml: ps.Model) -> list[tuple[str, str, pd.Series]]:
@@ -130,10 +129,6 @@ def _hook_keeping_names(obj: dict) -> dict:
     return obj
 
 
-def _is_timeseries_dict(value: Any) -> bool:
-    return isinstance(value, dict) and "name" in value and "settings" in value
-
-
 def json_to_model(text: str, lookup: SeriesLookup) -> ps.Model:
     """Rebuild a model from its JSON and the stored series.
 
@@ -153,26 +148,13 @@ def json_to_model(text: str, lookup: SeriesLookup) -> ps.Model:
     data = json.loads(text, object_hook=_hook_keeping_names)
     data["oseries"]["series"] = lookup("oseries", data["oseries"]["name"])
     for stressmodel in data["stressmodels"].values():
-        for key in _SERIES_KEYS:
+        for key in SERIES_KEYS:
             value = stressmodel.get(key)
             items = value if isinstance(value, list) else [value]
             for item in items:
-                if _is_timeseries_dict(item):
+                if is_timeseries_dict(item):
                     item["series"] = lookup("stresses", item["name"])
     return _load_model(data)
-
-
-def json_series_names(text: str) -> list[tuple[str, str]]:
-    """List ``(library, name)`` of the series a stored model JSON needs."""
-    data = json.loads(text)
-    names = [("oseries", data["oseries"]["name"])]
-    for stressmodel in data["stressmodels"].values():
-        for key in _SERIES_KEYS:
-            value = stressmodel.get(key)
-            for item in value if isinstance(value, list) else [value]:
-                if _is_timeseries_dict(item):
-                    names.append(("stresses", item["name"]))
-    return names
 
 
 KERNEL_MODULES = (
