@@ -64,3 +64,19 @@ class NotSupportedError(PastasProjectsError, NotImplementedError):
 
 class ModelBuildError(PastasProjectsError, ValueError):
     """A model cannot be built from the stored series."""
+
+
+class UnknownNameError(PastasProjectsError, ValueError):
+    """A statistic, parameter or check of that name does not exist."""
+
+
+class ModelNotSolvedError(PastasProjectsError, ValueError):
+    """A model has no fit to judge or show: it was never solved, or solving it failed."""
+
+
+class NoCoordinatesError(PastasProjectsError, ValueError):
+    """None of the series or models to map has ``x``/``y`` metadata."""
+
+
+class SkippedItemsWarning(UserWarning):
+    """Some items were left out of a check, plot, map or report; the message names them."""
