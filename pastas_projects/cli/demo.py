@@ -126,6 +126,7 @@ def run_demo(
         call_flow,
         prefect_session,
         print_summary,
+        run_url,
         save_store_block,
         summary_on_failure,
         ui_url,
@@ -176,7 +177,7 @@ def run_demo(
         typer.echo(f"Prefect UI: {ui_url(url)}")
         typer.echo(
             f"  this run (artifacts tab: pictures, statistics, checks, failures, summary): "
-            f"{ui_url(url)}/runs/flow-run/{run}"
+            f"{run_url(url, run)}"
         )
         if started:
             typer.echo(

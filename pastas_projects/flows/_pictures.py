@@ -1,21 +1,26 @@
 """Pictures in the Prefect UI: the statistics map and histogram, and a link to the report.
 
-What Prefect 3.9's UI shows (tried in headless Chromium against a real server, see
-``tests/test_ui_pictures.py``):
+What Prefect 3.9's UI shows, found by trying it in headless Chromium against a real
+server (``tests/test_ui_pictures.py`` keeps checking it):
 
-- A **markdown artifact** with an image whose address is a ``data:image/png;base64``
-  URL is shown inline: the default (v2) UI lets ``data:image/`` through its
-  markdown sanitizer for ``<img>``. So the pictures travel inside the artifact and
-  the UI needs to reach nothing else.
-- ``create_image_artifact`` needs a URL the *browser* can load, and prints that
-  URL as text under the image, so it is not used for pictures made here.
-- A **link artifact** is a link; a browser does not open a ``file://`` link from a
+- Markdown, both of an artifact and of its *description*, may hold images whose
+  address is a ``data:image/png;base64`` URL: the V2 UI (Prefect's default at
+  ``/``, and at ``/v2/...``) lets ``data:image/`` through its markdown sanitizer.
+  The Artifacts tab of a flow run shows each artifact as a card with its
+  description rendered, so the pictures artifact carries a small picture of the
+  map and the histogram in its description: it shows *in the tab*. The artifact
+  itself holds them full size, with the link to the report. The V1 UI (the pages
+  under ``/runs/...`` that Prefect's own log links open) shows descriptions as
+  text in the tab; there the pictures show on the artifact's page (one click).
+- ``create_image_artifact`` needs a URL the browser can load and prints that URL
+  under the image, so it is not used for pictures made here.
+- A link artifact is a link, and a browser does not open a ``file://`` link from a
   web page. The report of the run is written to a folder
   (``$PASTAS_PROJECTS_REPORTS_DIR``, default ``./pastas_reports`` of the process
   that runs the flow); when that folder is served over HTTP and its address is in
   ``$PASTAS_PROJECTS_REPORTS_URL``, the link opens the report from the UI. Serve it
   with ``pastas-projects report --serve`` (or any web server). Without the URL the
-  link is the ``file://`` address, to copy into the browser on the machine itself.
+  link is the ``file://`` address, to copy into a browser on the machine itself.
 
 Nothing here may fail a run: a picture that cannot be made is logged and noted.
 """
@@ -59,6 +64,12 @@ def report_link(path: Path) -> str:
     return path.as_uri()
 
 
+def _image(png: bytes, caption: str) -> str:
+    import base64
+
+    return f"![{caption}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
+
+
 def pictures_markdown(
     title: str,
     pictures: dict[str, bytes],
@@ -67,30 +78,33 @@ def pictures_markdown(
     served: bool,
 ) -> str:
     """Markdown with the pictures inline (``data:`` URLs) and the link to the report."""
-    import base64
-
     lines = [f"# {title}: fit at a glance", ""]
     if link:
         how = (
-            "" if served else f" (a local file: open it on this machine, or set {REPORTS_URL_ENV})"
+            "" if served else f" (a file on the flow's machine; set {REPORTS_URL_ENV} to serve it)"
         )
         lines += [f"**[Open the full report]({link})**{how}", ""]
-    captions = {
-        "map": "EVP (%) of each solved model at its oseries",
-        "histogram": "EVP (%): histogram and cumulative histogram",
-    }
     for key in ("map", "histogram"):
         if key in pictures:
-            data = base64.b64encode(pictures[key]).decode("ascii")
-            lines += [
-                f"![{captions[key]}](data:image/png;base64,{data})",
-                "",
-                f"_{captions[key]}_",
-                "",
-            ]
+            lines += [_image(pictures[key], CAPTIONS[key]), "", f"_{CAPTIONS[key]}_", ""]
     if notes:
         lines += ["**Left out:**", ""] + [f"- {n}" for n in notes[:10]] + [""]
     return "\n".join(lines)
+
+
+def pictures_description(title: str, pictures: dict[str, bytes]) -> str:
+    """The artifact's description: what the Artifacts tab shows on its card."""
+    text = f"{title}: {CAPTIONS['glance']}"
+    if "glance" in pictures:
+        text += "\n\n" + _image(pictures["glance"], CAPTIONS["glance"])
+    return text
+
+
+CAPTIONS = {
+    "map": "EVP (%) of each solved model at its oseries",
+    "histogram": "EVP (%): histogram and cumulative histogram",
+    "glance": "map and histogram of the fit (EVP %)",
+}
 
 
 def publish_pictures(run: FlowRun, title: str, key_prefix: str) -> dict[str, str]:
@@ -139,7 +153,7 @@ def publish_pictures(run: FlowRun, title: str, key_prefix: str) -> dict[str, str
     create_markdown_artifact(
         pictures_markdown(title, pictures, notes, link, served),
         key=made["pictures"],
-        description=f"{title}: map and histogram of the fit (EVP)",
+        description=pictures_description(title, pictures),
     )
     if link is not None:
         made["report"] = f"{prefix}-report"

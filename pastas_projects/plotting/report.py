@@ -178,6 +178,25 @@ def fit_png(project: PastasProject, name: str, dpi: int = 70) -> bytes:
     return png_bytes(fig, dpi)
 
 
+def glance_png(
+    project: PastasProject, statistic: str, values: pd.Series, with_map: bool, dpi: int = 60
+) -> bytes:
+    """One small PNG: the map of a statistic (if ``with_map``) beside its histogram."""
+    fig = file_figure((9.0, 4.0) if with_map else (5.0, 3.6))
+    axes = fig.subplots(1, 2, width_ratios=[1.0, 1.0]) if with_map else [None, fig.add_subplot()]
+    if with_map:
+        Maps(project).modelstat(statistic, values.index.tolist(), ax=axes[0], labels=False)
+    hist = axes[1]
+    x = values.to_numpy(dtype=float)
+    hist.hist(x, bins=min(30, max(8, int(np.sqrt(len(x))) * 2)), color="#2a7f9e", edgecolor="white")
+    hist.set_xlabel(label(statistic))
+    hist.set_ylabel("models")
+    hist.set_title(f"median {np.median(x):.3g}", loc="left", fontsize=11)
+    hist.grid(True, axis="y", color="0.9")
+    hist.set_axisbelow(True)
+    return png_bytes(fig, dpi)
+
+
 def statistic_pictures(
     project: PastasProject,
     statistic: str = "evp",
@@ -186,11 +205,23 @@ def statistic_pictures(
 ) -> tuple[dict[str, bytes], list[str]]:
     """The map and the histograms of a stored statistic, as PNGs (for the Prefect UI).
 
+    Parameters
+    ----------
+    project : PastasProject
+        The project.
+    statistic : str
+        A stored statistic.
+    names : list of str, optional
+        Models (default all); names not in the store are ignored.
+    dpi : int
+        Resolution of the map and the histogram.
+
     Returns
     -------
     (dict, list of str)
-        ``{"map": png, "histogram": png}`` (no map without positions, nothing
-        without solved models) and notes on what was left out.
+        ``{"map": png, "histogram": png, "glance": png}`` (``glance``: both small,
+        side by side; no map without positions, nothing without solved models) and
+        notes on what was left out.
 
     """
     check_statistic(statistic, stored_only=True)
@@ -207,7 +238,10 @@ def statistic_pictures(
             pictures["map"] = map_png(project, statistic, values.index.tolist(), dpi)
         except NoCoordinatesError as err:
             notes.append(f"no map: {err}")
-    notes += [str(w.message) for w in caught if issubclass(w.category, SkippedItemsWarning)]
+        pictures["glance"] = glance_png(project, statistic, values, "map" in pictures)
+    notes += list(
+        dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, SkippedItemsWarning))
+    )
     pictures["histogram"] = histogram_png(values, statistic, dpi)
     return pictures, notes
 
