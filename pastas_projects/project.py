@@ -297,7 +297,8 @@ class PastasProject:
         if without:
             more = f" and {len(without) - 10} more" if len(without) > 10 else ""
             warnings.warn(
-                f"{len(without)} models left out (no stored checks: never solved, failed, or "
+                f"{len(without)} model{'s' if len(without) > 1 else ''} left out (no stored "
+                "checks: never solved, failed, or "
                 f"solved before checks were stored): {', '.join(without[:10])}{more}",
                 SkippedItemsWarning,
                 stacklevel=2,

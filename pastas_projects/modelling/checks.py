@@ -491,7 +491,8 @@ def check_stored_models(
     if unsolved:
         more = f" and {len(unsolved) - 10} more" if len(unsolved) > 10 else ""
         warnings.warn(
-            f"{len(unsolved)} models left out (never solved or failed): "
+            f"{len(unsolved)} model{'s' if len(unsolved) > 1 else ''} left out (never solved "
+            "or failed): "
             f"{', '.join(unsolved[:10])}{more}",
             SkippedItemsWarning,
             stacklevel=3,

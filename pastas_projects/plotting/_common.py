@@ -45,6 +45,7 @@ LABELS = {
 }
 """Axis labels of the stored statistics."""
 
+SINGULAR = {"models": "model", "stresses": "stress"}
 MAX_NAMED = 10
 """How many skipped names a warning lists before it says "and N more"."""
 
@@ -103,6 +104,8 @@ def shown(names: Sequence[str]) -> str:
 def warn_skipped(what: str, names: Sequence[str], why: str, stacklevel: int = 4) -> None:
     """Warn that items were left out, naming them."""
     if names:
+        if len(names) == 1:
+            what = SINGULAR.get(what, what)
         warnings.warn(
             f"{len(names)} {what} left out ({why}): {shown(names)}",
             SkippedItemsWarning,

@@ -179,10 +179,13 @@ def fit_png(project: PastasProject, name: str, dpi: int = 70) -> bytes:
 
 
 def glance_png(
-    project: PastasProject, statistic: str, values: pd.Series, with_map: bool, dpi: int = 60
+    project: PastasProject, statistic: str, values: pd.Series, with_map: bool, dpi: int = 90
 ) -> bytes:
-    """One small PNG: the map of a statistic (if ``with_map``) beside its histogram."""
-    fig = file_figure((9.0, 4.0) if with_map else (5.0, 3.6))
+    """One small PNG: the map of a statistic (if ``with_map``) beside its histogram.
+
+    Small in inches, so that its text stays legible at the width of a card.
+    """
+    fig = file_figure((6.4, 2.9) if with_map else (3.6, 2.9))
     axes = fig.subplots(1, 2, width_ratios=[1.0, 1.0]) if with_map else [None, fig.add_subplot()]
     if with_map:
         Maps(project).modelstat(statistic, values.index.tolist(), ax=axes[0], labels=False)
@@ -336,17 +339,10 @@ def write_report(
     check_statistic(statistic, stored_only=True)
     if not isinstance(worst, int) or worst < 0:
         raise ValueError(f"worst must be a whole number >= 0, not {worst!r}")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SkippedItemsWarning)
-        notes: list[str] = []
-        text = _page(project, statistic, worst, names, title, notes)
-    for warning in caught:  # pass on what was left out to the caller too
-        if issubclass(warning.category, SkippedItemsWarning):
-            warnings.warn(str(warning.message), SkippedItemsWarning, stacklevel=3)
-        else:
-            warnings.warn_explicit(
-                warning.message, warning.category, warning.filename, warning.lineno
-            )
+    notes: list[str] = []
+    text = _page(project, statistic, worst, names, title, notes)
+    for note in notes:  # what the page says was left out, the caller hears too
+        warnings.warn(note, SkippedItemsWarning, stacklevel=3)
     write_atomic(path, text.encode("utf-8"))
     return path
 
@@ -359,6 +355,38 @@ def _page(
     title: str | None,
     notes: list[str],
 ) -> str:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SkippedItemsWarning)
+        parts, (subtitle, verdict, footer) = _body(project, statistic, worst, names, notes)
+    skipped = [str(w.message) for w in caught if issubclass(w.category, SkippedItemsWarning)]
+    for warning in caught:
+        if not issubclass(warning.category, SkippedItemsWarning):
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    notes[:] = list(dict.fromkeys([*skipped, *notes]))
+    if notes:
+        items = "".join(f"<li>{h.esc(n)}</li>" for n in notes)
+        parts.append(
+            h.section(
+                "Notes",
+                "What this report left out, and why.",
+                f'<div class="notes"><ul>{items}</ul></div>',
+                "notes",
+            )
+        )
+    page_title = title or f"{project.name}: model report"
+    return h.page(page_title, subtitle, verdict, "\n".join(parts), footer)
+
+
+def _body(
+    project: PastasProject,
+    statistic: str,
+    worst: int,
+    names: str | Iterable[str] | None,
+    notes: list[str],
+) -> tuple[list[str], tuple[str, str, str]]:
+    """The sections of the page, and its subtitle, verdict and footer."""
     started = time.perf_counter()
     db = project.db
     records = db.model_records(names)
@@ -392,17 +420,6 @@ def _page(
         )
     parts.append(_worst_section(project, statistic, values, worst, records, checks, table, notes))
     parts.append(_failures_section(records, failed, built))
-    if notes:
-        items = "".join(f"<li>{h.esc(n)}</li>" for n in dict.fromkeys(notes))
-        parts.append(
-            h.section(
-                "Notes",
-                "What this report left out, and why.",
-                f'<div class="notes"><ul>{items}</ul></div>',
-                "notes",
-            )
-        )
-
     now = datetime.now().strftime("%Y-%m-%d %H:%M")
     subtitle = (
         f"Store <code>{h.esc(store_text(project))}</code> · project {h.esc(project.name)} · "
@@ -415,9 +432,7 @@ def _page(
         f"made in {time.perf_counter() - started:.1f} s · statistics and checks as stored at "
         "solve time; checks: pastas' checks_brakenhoff_2022"
     )
-    return h.page(
-        title or f"{project.name}: model report", subtitle, verdict, "\n".join(parts), footer
-    )
+    return parts, (subtitle, verdict, footer)
 
 
 def _version(package: str) -> str:
