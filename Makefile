@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 STORE ?= lmdb://./pastas_data
 
-.PHONY: install demo test lint bench bench-quick clean
+.PHONY: install demo test chromium lint bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,16 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/pastas-projects demo --store $(STORE)
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest -ra
+
+# The browser tests drive Debian's chromium (playwright cannot download its own here).
+# Installed when missing and we may (root, as CI runs); otherwise those tests skip and say why.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium not installed: the browser tests will skip"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pastas_projects tests benchmarks
@@ -30,10 +38,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.bench_store --json bench_results/store.json
 	$(PY) -m benchmarks.bench_calibrate --json bench_results/calibrate.json
+	$(PY) -m benchmarks.bench_judge --json bench_results/judge.json
 
 bench-quick: $(STAMP)
 	$(PY) -m benchmarks.bench_store --quick
 	$(PY) -m benchmarks.bench_calibrate --quick
+	$(PY) -m benchmarks.bench_judge --quick
 
 clean:
-	rm -rf $(VENV) pastas_data .pytest_cache
+	rm -rf $(VENV) pastas_data pastas_reports test-output .pytest_cache

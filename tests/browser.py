@@ -48,7 +48,9 @@ def skip_reason() -> str | None:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "python playwright is not installed (it is in the test extra: pip install -e .[test])"
+        return (
+            "python playwright is not installed (it is in the test extra: pip install -e .[test])"
+        )
     if chromium_path() is None:
         return (
             "no chromium on this machine: `apt-get install -y chromium` (make test installs it "
