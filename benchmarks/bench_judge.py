@@ -129,6 +129,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     warnings.simplefilter("ignore")
     warn_if_busy()
     load_at_start = load_average()
+    if args.dir:
+        Path(args.dir).mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench_judge_", dir=args.dir)).resolve()
     n, m = args.n, args.map_n
     reps = 2 if args.quick else 3

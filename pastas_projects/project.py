@@ -342,7 +342,6 @@ class PastasProject:
 
         Examples
         --------
-        >>> import numpy as np
         >>> pr.check_models(checklist=[  # doctest: +SKIP
         ...     {"func": "rsq_geq_threshold", "threshold": 0.8},
         ...     {"func": "parameter_bounds"},

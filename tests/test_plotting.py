@@ -118,7 +118,7 @@ def test_maps_show_positions_values_and_checks(project):
         checks = project.maps.checks()
     assert "not checked" in " ".join(t.get_text() for t in checks.get_legend().get_texts())
     one = project.maps.checks("rsq>=0.7", names=SOLVED)
-    assert one.get_title(loc="left").endswith("(rsq>=0.7)")
+    assert one.get_title(loc="left").startswith("rsq>=0.7: ")
     with pytest.warns(SkippedItemsWarning, match="nowhere"):
         links = project.maps.stresslinks()
     assert len(links.collections[0].get_segments()) == 2 * (len(SOLVED) + 2)

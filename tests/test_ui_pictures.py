@@ -23,7 +23,15 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
 from pastas_projects.flows import calibrate_flow
-from pastas_projects.flows._pictures import CAPTIONS, REPORTS_DIR_ENV, REPORTS_URL_ENV
+from pastas_projects.flows._artifacts import checks_markdown, failed_checks, same_columns
+from pastas_projects.flows._pictures import (
+    CAPTIONS,
+    REPORTS_DIR_ENV,
+    REPORTS_URL_ENV,
+    pictures_markdown,
+    report_link,
+    reports_dir,
+)
 
 PASTAS_PROJECTS = str(Path(sys.executable).with_name("pastas-projects"))
 
@@ -55,6 +63,40 @@ def artifacts_of(flow_run_id: str) -> dict:
     return {a.key: a for a in found if a.key}
 
 
+# ---------------------------------------------------------------------- no server needed
+def test_where_reports_go_and_how_they_are_linked(tmp_path, monkeypatch):
+    monkeypatch.setenv(REPORTS_DIR_ENV, str(tmp_path / "reports"))
+    assert reports_dir() == tmp_path / "reports" and (tmp_path / "reports").is_dir()
+    monkeypatch.setenv(REPORTS_DIR_ENV, "off")
+    assert reports_dir() is None
+    page = tmp_path / "run 1.html"
+    monkeypatch.delenv(REPORTS_URL_ENV, raising=False)
+    assert report_link(page) == page.as_uri()
+    text = pictures_markdown("Solve", {"map": b"png"}, ["1 model left out"], page.as_uri(), False)
+    assert "a file on the flow's machine" in text and "(data:image/png;base64,cG5n)" in text
+    monkeypatch.setenv(REPORTS_URL_ENV, "http://127.0.0.1:8765/")
+    assert report_link(page) == "http://127.0.0.1:8765/run%201.html"
+
+
+def test_the_checks_in_the_tables_and_the_summary():
+    stats = [
+        {"name": "a", "status": "solved", "evp": 91.0, "checks": "pass", "rsq>=0.7": True},
+        {"name": "b", "status": "solved", "evp": 40.0, "checks": "fail", "rsq>=0.7": False,
+         "runs_test (p > α)": False},
+        {"name": "c", "status": "built", "evp": None, "checks": None},
+    ]  # fmt: skip
+    assert failed_checks(stats) == [
+        {"name": "b", "failed": 2, "checks failed": "rsq>=0.7; runs_test (p > α)", "evp": 40.0}
+    ]
+    rows = same_columns(stats)
+    assert [list(r) for r in rows] == [list(rows[0])] * 3 and rows[2]["rsq>=0.7"] is None
+    assert "## Checks: 50% pass" in checks_markdown(stats) and "**1 of 2**" in checks_markdown(
+        stats
+    )
+    assert "no model of this run has stored checks" in checks_markdown(stats[2:])
+
+
+# ---------------------------------------------------------------------- the UI
 @pytest.mark.slow
 def test_the_prefect_ui_shows_the_pictures(
     prefect_api_url, shared_cluster, tmp_path, monkeypatch, request

@@ -138,7 +138,8 @@ def summary_markdown(title: str, summary: dict[str, Any], stats: list[dict[str, 
     lines.append(_md_table(shown, ["name", "step", "error"]))
     if len(failures) > 20:
         lines.append(f"... and {len(failures) - 20} more (see the failures table)\n")
-    lines.append(checks_markdown(stats))
+    if stats:
+        lines.append(checks_markdown(stats))
     lines.append(f"## Slowest models (of this run, top {TOP})\n")
     lines.append(_md_table(summary.get("slowest", []), ["name", "step", "seconds"]))
     worst = sorted((r for r in stats if r.get("evp") is not None), key=lambda r: r["evp"])[:TOP]
@@ -338,7 +339,7 @@ def finish(
         None if stats_names is None else statistics_batch(block, stats_names) if stats_names else []
     )
     summary["artifacts"] = publish(title, summary, stats, f"{flow_key}-{block.connector_name}")
-    if stats:
+    if stats and "solve" in steps:  # calibrate and solve-models: the fit, pictured
         from pastas_projects.flows._pictures import publish_pictures
 
         summary["artifacts"] |= publish_pictures(run, title, f"{flow_key}-{block.connector_name}")

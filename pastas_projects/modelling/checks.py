@@ -482,7 +482,7 @@ def check_stored_models(
     entries = checklist_entries(checklist)
     records = db.model_records(names)
     solved = [n for n, r in records.items() if r.get("status") == "solved"]
-    unsolved = [n for n in records if n not in set(solved)]
+    unsolved = [n for n, r in records.items() if r.get("status") != "solved"]
     if records and not solved:
         states = ", ".join(f"{n}: {records[n].get('status')}" for n in unsolved[:10])
         raise ModelNotSolvedError(

@@ -26,6 +26,7 @@ from pastas_projects.errors import (
     SkippedItemsWarning,
     UnknownNameError,
 )
+from pastas_projects.modelling import DEFAULT_STATISTICS
 from pastas_projects.modelling.checks import check_statistic
 
 if TYPE_CHECKING:
@@ -114,9 +115,14 @@ def warn_skipped(what: str, names: Sequence[str], why: str, stacklevel: int = 4)
 
 
 def solved_models(
-    project: PastasProject, names: str | Iterable[str] | None, action: str
+    project: PastasProject,
+    names: str | Iterable[str] | None,
+    action: str,
+    records: dict[str, dict] | None = None,
 ) -> tuple[list[str], dict[str, dict]]:
     """Models that were solved, of those asked; warn about (or refuse) the others.
+
+    ``records`` are the models' records when the caller read them already.
 
     Returns
     -------
@@ -131,9 +137,9 @@ def solved_models(
         If none of the models was solved.
 
     """
-    records = project.db.model_records(names)
+    records = project.db.model_records(names) if records is None else records
     solved = [n for n, r in records.items() if r.get("status") == "solved"]
-    unsolved = [n for n in records if n not in set(solved)]
+    unsolved = [n for n, r in records.items() if r.get("status") != "solved"]
     if not solved:
         if not records:
             raise ModelNotSolvedError(f"no models in the store to {action}")
@@ -153,22 +159,40 @@ def describe(records: dict[str, dict]) -> str:
 
 # ---------------------------------------------------------------------- values
 def statistic_values(
-    project: PastasProject, statistic: str, names: str | Iterable[str] | None, action: str
+    project: PastasProject,
+    statistic: str,
+    names: str | Iterable[str] | None,
+    action: str,
+    records: dict[str, dict] | None = None,
 ) -> pd.Series:
-    """One statistic of the solved models asked for (warning about the others)."""
+    """One statistic of the solved models asked for (warning about the others).
+
+    A stored statistic is read from the records (``records`` if given, so a map of
+    many models reads them once); any other is computed on the rebuilt models.
+    """
     check_statistic(statistic)
-    solved, _ = solved_models(project, names, action)
-    values = project.get_statistics([statistic], solved)[statistic]
+    solved, records = solved_models(project, names, action, records)
+    if statistic in DEFAULT_STATISTICS:
+        values = pd.Series(
+            {n: (records[n].get("statistics") or {}).get(statistic) for n in solved},
+            dtype=float,
+        )
+    else:
+        values = project.get_statistics([statistic], solved)[statistic]
     missing = values.index[values.isna()].tolist()
     warn_skipped("models", missing, f"{statistic} is undefined for them")
     return values.dropna()
 
 
 def parameter_values(
-    project: PastasProject, parameter: str, names: str | Iterable[str] | None, action: str
+    project: PastasProject,
+    parameter: str,
+    names: str | Iterable[str] | None,
+    action: str,
+    records: dict[str, dict] | None = None,
 ) -> pd.Series:
     """One optimal parameter of the solved models that have it."""
-    solved, records = solved_models(project, names, action)
+    solved, records = solved_models(project, names, action, records)
     known = sorted({p for n in solved for p in (records[n].get("parameters") or {})})
     if parameter not in known:
         raise UnknownNameError(

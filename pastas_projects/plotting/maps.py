@@ -370,8 +370,9 @@ class Maps:
             If none of them has a position.
 
         """
-        values = statistic_values(self.project, statistic, names, "map")
-        positions = model_positions(self.project, values.index.tolist())
+        records = self.project.db.model_records(names)
+        values = statistic_values(self.project, statistic, names, "map", records)
+        positions = model_positions(self.project, values.index.tolist(), records)
         colours = _colormap(cmap, reverse=statistic not in HIGHER_IS_BETTER)
         ax = new_axes(ax, figsize, MAP_SIZE)
         _values(ax, positions, values, colours, stat_label(statistic), vmin, vmax, False, size)
@@ -415,8 +416,9 @@ class Maps:
             If no solved model has such a parameter.
 
         """
-        values = parameter_values(self.project, parameter, names, "map")
-        positions = model_positions(self.project, values.index.tolist())
+        records = self.project.db.model_records(names)
+        values = parameter_values(self.project, parameter, names, "map", records)
+        positions = model_positions(self.project, values.index.tolist(), records)
         ax = new_axes(ax, figsize, MAP_SIZE)
         _values(ax, positions, values, cmap, parameter, vmin, vmax, log, size)
         _labels(ax, positions, labels)
@@ -481,11 +483,12 @@ class Maps:
             palette = _colormap(cmap)
             colours |= {"pass": palette(1.0), "fail": palette(0.0)}
         ax = new_axes(ax, figsize, MAP_SIZE)
-        _categories(ax, positions, "result", None, colours, size, title=check)
+        what = "all checks" if check == PASS else check
+        _categories(ax, positions, "result", None, colours, size, title=what)
         _labels(ax, positions, labels)
         passed = int((positions["result"] == "pass").sum())
         judged = int((positions["result"] != "not checked").sum())
-        return finish_map(ax, f"Checks: {passed} of {judged} models pass ({check})")
+        return finish_map(ax, f"{what}: {passed} of {judged} models pass")
 
     def stresslinks(
         self,
