@@ -189,6 +189,8 @@ def glance_png(
     axes = fig.subplots(1, 2, width_ratios=[1.0, 1.0]) if with_map else [None, fig.add_subplot()]
     if with_map:
         Maps(project).modelstat(statistic, values.index.tolist(), ax=axes[0], labels=False)
+        axes[0].xaxis.set_major_locator(MaxNLocator(3))  # legible at the width of a card
+        axes[0].yaxis.set_major_locator(MaxNLocator(4))
     hist = axes[1]
     x = values.to_numpy(dtype=float)
     hist.hist(x, bins=min(30, max(8, int(np.sqrt(len(x))) * 2)), color="#2a7f9e", edgecolor="white")
