@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import re
+import subprocess
+import sys
 import warnings
 
 import matplotlib.pyplot as plt
@@ -14,6 +16,7 @@ from typer.testing import CliRunner
 
 import pastas_projects as pp
 from pastas_projects.cli import app
+from pastas_projects.datasets import load_examples
 from pastas_projects.errors import (
     ItemNotFoundError,
     ModelNotSolvedError,
@@ -217,3 +220,30 @@ def test_report_command(tmp_path):
     assert result.exit_code == 1 and "not in the store: nope" in result.output
     missing = runner.invoke(app, ["report", "--store", f"lmdb://{tmp_path / 'none'}"])
     assert missing.exit_code == 1 and "no store at" in missing.output
+
+
+def test_the_report_command_does_not_load_prefect(tmp_path):
+    uri = f"lmdb://{tmp_path / 'store'}"
+    pr = pp.PastasProject("quiet", pp.connect(uri, name="quiet"))
+    data = load_examples()
+    for name in data.meteo["B58C0698001"]:
+        pr.db.add_stress(data.stresses[name], name, metadata=data.stresses_metadata[name])
+    pr.db.add_oseries(data.oseries["B58C0698001"], "B58C0698001", metadata={"x": 1.0, "y": 2.0})
+    pr.create_model("B58C0698001", recharge=data.meteo["B58C0698001"])
+    pr.solve_models(progressbar=False)
+    pr.db.conn.close()
+    out = tmp_path / "r.html"
+    code = f"""
+import sys
+from typer.testing import CliRunner
+from pastas_projects.cli import app
+args = ["report", "--store", {uri!r}, "--name", "quiet", "--out", {str(out)!r}]
+result = CliRunner().invoke(app, args)
+assert result.exit_code == 0, result.output
+print(" ".join(sorted({{m.split(".")[0] for m in sys.modules}})))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    assert "matplotlib" in loaded and "prefect" not in loaded and "distributed" not in loaded
+    assert out.stat().st_size > 10_000
