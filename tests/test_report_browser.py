@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import pytest
 from browser import Watched, screenshot
@@ -46,3 +47,19 @@ def test_the_report_opens_in_chromium(browser, report, tmp_path):
     shot = screenshot(page, "report", tmp_path)
     assert shot.exists()
     watched.close()
+
+
+def test_without_chromium_the_browser_tests_skip_and_say_why(monkeypatch):
+    import browser
+
+    monkeypatch.setattr(browser, "chromium_path", lambda: None)
+    assert "apt-get install -y chromium" in browser.skip_reason()
+    with pytest.raises(pytest.skip.Exception, match="no chromium"):
+        with browser.launch(Path("unused")):
+            pass
+
+
+def test_an_empty_store_gets_a_report_too(tmp_path):
+    path = pp.PastasProject("empty", pp.DictConnector("empty")).report(tmp_path / "e.html")
+    text = path.read_text()
+    assert "No models in the store yet." in text and "<img" not in text
