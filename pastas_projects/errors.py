@@ -68,3 +68,19 @@ class ModelBuildError(PastasProjectsError, ValueError):
 
 class ArchiveError(PastasProjectsError, ValueError):
     """A zip archive is truncated, corrupt, or of a format this version cannot read."""
+
+
+class UnknownNameError(PastasProjectsError, ValueError):
+    """A statistic, parameter or check of that name does not exist."""
+
+
+class ModelNotSolvedError(PastasProjectsError, ValueError):
+    """A model has no fit to judge or show: it was never solved, or solving it failed."""
+
+
+class NoCoordinatesError(PastasProjectsError, ValueError):
+    """None of the series or models to map has ``x``/``y`` metadata."""
+
+
+class SkippedItemsWarning(UserWarning):
+    """Some items were left out of a check, plot, map or report; the message names them."""

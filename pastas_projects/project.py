@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pastas as ps
 
     from pastas_projects.connectors.base import BaseConnector
+    from pastas_projects.plotting import Maps, Plots
     from pastas_projects.transfer.report import TransferReport
 
 # pastas and the modelling layer load on first use, so that commands that only read
@@ -222,7 +223,12 @@ class PastasProject:
             One row per model, one column per statistic (NaN for unsolved models).
 
         """
-        statistics = [statistics] if isinstance(statistics, str) else list(statistics)
+        from pastas_projects.modelling.checks import check_statistic
+
+        statistics = [
+            check_statistic(s)
+            for s in ([statistics] if isinstance(statistics, str) else statistics)
+        ]
         infos = self.db.model_records(names)
         rows = {n: info.get("statistics") or {} for n, info in infos.items()}
         missing = [s for s in statistics if s not in DEFAULT_STATISTICS]
@@ -255,6 +261,174 @@ class PastasProject:
 
     # ------------------------------------------------------------------ judge and look
     # (checks, plots, maps, report: issue 13)
+    def get_checks(self, names: str | Iterable[str] | None = None) -> pd.DataFrame:
+        """The checks stored with each model when it was solved (nothing is rebuilt).
+
+        The solve step runs pastas' ``checks_brakenhoff_2022`` on every model it
+        solves and stores the outcome beside the fit statistics.
+
+        Parameters
+        ----------
+        names : str or list of str, optional
+            Models (default all). Models without stored checks (never solved, failed)
+            are left out with a :class:`~pastas_projects.errors.SkippedItemsWarning`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per model, one boolean column per check and ``pass`` (all
+            checks passed); ``<NA>`` where a model had no such check.
+
+        Raises
+        ------
+        ModelNotSolvedError
+            If there are models but none has stored checks.
+
+        Examples
+        --------
+        >>> checks = pr.get_checks()  # doctest: +SKIP
+        >>> checks["pass"].mean()  # the pass rate  # doctest: +SKIP
+        >>> checks.index[~checks["pass"]]  # the models that fail  # doctest: +SKIP
+
+        """
+        import warnings
+
+        from pastas_projects.errors import ModelNotSolvedError, SkippedItemsWarning
+        from pastas_projects.modelling.checks import PASS, checks_table
+
+        records = self.db.model_records(names)
+        found = {n: r["checks"] for n, r in records.items() if PASS in (r.get("checks") or {})}
+        without = [n for n in records if n not in found]
+        if records and not found:
+            raise ModelNotSolvedError(
+                f"none of the {len(records)} model(s) has stored checks: checks are stored "
+                "when a model is solved (pr.solve_models); pr.check_models() checks now"
+            )
+        if without:
+            more = f" and {len(without) - 10} more" if len(without) > 10 else ""
+            warnings.warn(
+                f"{len(without)} model{'s' if len(without) > 1 else ''} left out (no stored "
+                "checks: never solved, failed, or "
+                f"solved before checks were stored): {', '.join(without[:10])}{more}",
+                SkippedItemsWarning,
+                stacklevel=2,
+            )
+        return checks_table(found)
+
+    def check_models(
+        self,
+        names: str | Iterable[str] | None = None,
+        checklist: Sequence[Any] | None = None,
+        progressbar: bool = False,
+    ) -> pd.DataFrame:
+        """Rebuild solved models and run a checklist on them now.
+
+        Nothing is written: use it to try another checklist. The checks of the
+        default list are also stored at every solve (:meth:`get_checks`).
+
+        Parameters
+        ----------
+        names : str or list of str, optional
+            Models (default all). Models never solved, or whose solve failed, are left
+            out with a :class:`~pastas_projects.errors.SkippedItemsWarning`.
+        checklist : list, optional
+            What :func:`pastas.check.checklist` takes: check names (e.g.
+            ``"rsq_geq_threshold"``), dicts ``{"func": ..., **options}`` or your own
+            functions; default ``ps.check.checks_brakenhoff_2022``.
+        progressbar : bool, optional
+            Show a progress bar.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per model, one boolean column per check and ``pass``.
+
+        Raises
+        ------
+        UnknownNameError
+            For a check pastas does not have (before any model is rebuilt).
+        ModelNotSolvedError
+            If none of the models was solved.
+
+        Examples
+        --------
+        >>> pr.check_models(checklist=[  # doctest: +SKIP
+        ...     {"func": "rsq_geq_threshold", "threshold": 0.8},
+        ...     {"func": "parameter_bounds"},
+        ... ])
+
+        """
+        from pastas_projects.modelling.checks import check_stored_models, checks_table
+
+        bar = tqdm(desc="Checking models", disable=not progressbar)
+        try:
+            results, _ = check_stored_models(self.db, names, checklist, lambda _: bar.update(1))
+        finally:
+            bar.close()
+        return checks_table(results)
+
+    @property
+    def plots(self) -> Plots:
+        """Plots of the series and models: ``pr.plots.cumulative_hist("evp")``, ...
+
+        See :class:`pastas_projects.plotting.Plots`.
+        """
+        from pastas_projects.plotting import Plots
+
+        return Plots(self)
+
+    @property
+    def maps(self) -> Maps:
+        """Maps of the series and models: ``pr.maps.modelstat("evp")``, ...
+
+        See :class:`pastas_projects.plotting.Maps`.
+        """
+        from pastas_projects.plotting import Maps
+
+        return Maps(self)
+
+    def report(
+        self,
+        path: str | Path,
+        statistic: str = "evp",
+        worst: int = 10,
+        names: str | Iterable[str] | None = None,
+        title: str | None = None,
+    ) -> Path:
+        """Write one self-contained HTML page that judges the whole project.
+
+        Counts and status, a map and histograms of the fit statistics, the pass
+        rates of the checks, the worst models by ``statistic`` with their results
+        plots, and the failures with their errors. Images are inline: the file
+        opens anywhere, without network.
+
+        Parameters
+        ----------
+        path : str or Path
+            The HTML file to write; its folder must exist.
+        statistic : str
+            Stored statistic that ranks the models (``evp``, ``rsq``, ``rmse``,
+            ``nse``, ``kge``, ``aic``, ``bic``).
+        worst : int
+            How many of the worst models get a results plot.
+        names : str or list of str, optional
+            Models to report on (default all).
+        title : str, optional
+            Page title (default: the project name).
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+
+        Examples
+        --------
+        >>> pr.report("report.html")  # doctest: +SKIP
+
+        """
+        from pastas_projects.plotting import write_report
+
+        return write_report(self, path, statistic, worst, names, title)
 
     # ------------------------------------------------------------------ shape and feed
     # (model definitions, edits, selection, queries, apply: issue 14)

@@ -140,6 +140,24 @@ def arctic_conn(request, tmp_path):
     conn.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_flow_reports():
+    """Flows write no HTML report into the working folder; tests that want one set a folder."""
+    os.environ.setdefault("PASTAS_PROJECTS_REPORTS_DIR", "off")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Headless Debian chromium driven by playwright (skips, saying why, when missing).
+
+    Module-scoped: a module that also runs flows asks for it after they ran.
+    """
+    from browser import launch
+
+    with launch(tmp_path_factory.mktemp("chromium-profile")) as context:
+        yield context
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "slow: runs real Prefect flows on Dask clusters (tens of seconds each)"

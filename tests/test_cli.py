@@ -71,6 +71,8 @@ def test_status_counts_series_and_models(example_store):
         "failed": 1,
         "never_solved": 1,
         "to_solve": 2,
+        "checks_pass": 0,
+        "checks_fail": 1,
     }
     result = invoke("status", "--store", example_store)
     assert result.exit_code == 0

@@ -11,6 +11,7 @@ from pastas_projects.cli import (
     cluster,  # noqa: F401
     demo,  # noqa: F401
     flows,  # noqa: F401
+    report,  # noqa: F401
     server,  # noqa: F401
     store,  # noqa: F401
     transfer,  # noqa: F401

@@ -99,6 +99,15 @@ def ui_url(api_url: str) -> str:
     return api_url.rstrip("/").removesuffix("/api")
 
 
+def run_url(api_url: str, flow_run_id: str | None) -> str:
+    """Address of a flow run's page in the V2 UI, whose Artifacts tab shows the pictures.
+
+    Prefect's own log links open the V1 UI (``/runs/...``), which shows artifact
+    descriptions as text in that tab (see :mod:`pastas_projects.flows._pictures`).
+    """
+    return f"{ui_url(api_url)}/v2/runs/flow-run/{flow_run_id}"
+
+
 # ---------------------------------------------------------------------- blocks
 def make_block(uri: str, name: str = DEFAULT_NAME) -> PastasStoreBlock:
     """A :class:`PastasStoreBlock` for the URI (folder made absolute, credentials moved)."""
@@ -148,7 +157,7 @@ def run_flow(store: str, name: str, flow: Any, what: str, **params: Any) -> dict
         block = save_store_block(store, name)
         summary = call_flow(flow, store=block, **params)
         print_summary(summary, what)
-        typer.echo(f"Flow run: {ui_url(url)}/runs/flow-run/{summary.get('flow_run_id')}")
+        typer.echo(f"Flow run: {run_url(url, summary.get('flow_run_id'))}")
     return summary
 
 

@@ -9,6 +9,7 @@ Callable without the command line; ``pastas-projects demo`` calls :func:`run_dem
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -41,6 +42,21 @@ def statistics_table(project: PastasProject, names: list[str]) -> pd.DataFrame:
     table = project.get_statistics(STATISTICS, names)
     table.insert(0, "status", info["status"])
     return table
+
+
+def write_demo_picture(project: PastasProject, report_path: str | None) -> Path | None:
+    """Write ``overview.png`` (EVP map, checks map, histogram) next to the run's report."""
+    import warnings
+
+    from pastas_projects.flows._pictures import reports_dir
+    from pastas_projects.plotting import write_overview
+
+    folder = Path(report_path).parent if report_path else reports_dir()
+    if folder is None:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the report lists what was left out
+        return write_overview(project, folder / "overview.png")
 
 
 @app.command()
@@ -83,7 +99,8 @@ def run_demo(
        heads as in-memory data: ingest them (unchanged series are not written again),
        build the missing models and solve all of them.
     4. Print the fit statistics of the real-series models, counts, time, throughput
-       and failures, and the address of the Prefect UI.
+       and failures, the report the flow wrote (``./pastas_reports``), an overview
+       picture next to it (``overview.png``) and the address of the Prefect UI.
 
     Parameters
     ----------
@@ -109,6 +126,7 @@ def run_demo(
         call_flow,
         prefect_session,
         print_summary,
+        run_url,
         save_store_block,
         summary_on_failure,
         ui_url,
@@ -150,10 +168,16 @@ def run_demo(
         print_summary(summary, "calibrate")
         typer.echo("")
         run = summary.get("flow_run_id")
+        report_path = (summary.get("artifacts") or {}).get("report_path")
+        if report_path:
+            typer.echo(f"Report (open it in a browser): {report_path}")
+        picture = write_demo_picture(project, report_path)
+        if picture is not None:
+            typer.echo(f"Overview picture: {picture}")
         typer.echo(f"Prefect UI: {ui_url(url)}")
         typer.echo(
-            f"  this run (artifacts tab: statistics, failures, summary): "
-            f"{ui_url(url)}/runs/flow-run/{run}"
+            f"  this run (artifacts tab: pictures, statistics, checks, failures, summary): "
+            f"{run_url(url, run)}"
         )
         if started:
             typer.echo(

@@ -128,7 +128,9 @@ def store_status(project: PastasProject) -> dict[str, Any]:
     dict
         ``oseries``, ``stresses``, ``stress_kinds`` (count per kind), ``models``,
         ``solved``, ``outdated`` (solved, but a series changed since), ``failed``,
-        ``never_solved`` and ``to_solve`` (what ``solve --only-changed`` would solve).
+        ``never_solved``, ``to_solve`` (what ``solve --only-changed`` would solve),
+        ``checks_pass`` and ``checks_fail`` (solved models by the checks stored at
+        solve time).
 
     """
     db = project.db
@@ -148,7 +150,14 @@ def store_status(project: PastasProject) -> dict[str, Any]:
         "failed": int(status.get("failed", 0)),
         "never_solved": int(status.get("built", 0)),
         "to_solve": len(stale),
+        "checks_pass": int((info["checks"] == "pass").sum()) if len(info) else 0,
+        "checks_fail": int((info["checks"] == "fail").sum()) if len(info) else 0,
     }
+
+
+def _rate(counts: dict[str, Any]) -> str:
+    checked = counts["checks_pass"] + counts["checks_fail"]
+    return f"{100 * counts['checks_pass'] / checked:.0f}% of {checked} checked" if checked else ""
 
 
 def status_rows(counts: dict[str, Any]) -> list[tuple[str, Any, str]]:
@@ -159,6 +168,8 @@ def status_rows(counts: dict[str, Any]) -> list[tuple[str, Any, str]]:
         ("stresses", counts["stresses"], kinds),
         ("models", counts["models"], ""),
         ("  solved", counts["solved"], f"{counts['outdated']} with changed series"),
+        ("    pass the checks", counts["checks_pass"], _rate(counts)),
+        ("    fail the checks", counts["checks_fail"], "pastas-projects report: which and why"),
         ("  failed", counts["failed"], ""),
         ("  never solved", counts["never_solved"], ""),
         ("to solve (--only-changed)", counts["to_solve"], ""),

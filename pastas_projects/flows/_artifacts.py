@@ -202,6 +202,8 @@ def summary_markdown(title: str, summary: dict[str, Any], stats: list[dict[str, 
     lines.append(_md_table(shown, ["name", "step", "error"]))
     if len(failures) > 20:
         lines.append(f"... and {len(failures) - 20} more (see the failures table)\n")
+    if stats:
+        lines.append(checks_markdown(stats))
     lines += _worker_lines(summary.get("accounting") or {})
     lines.append(f"## Slowest models (of this run, top {TOP})\n")
     lines.append(_md_table(summary.get("slowest", []), ["name", "step", "seconds"]))
@@ -226,6 +228,44 @@ def _worker_lines(accounting: dict[str, Any]) -> list[str]:
     return ["## Workers\n", _md_table(rows, columns)]
 
 
+def checks_markdown(stats: list[dict[str, Any]]) -> str:
+    """The pass rate of the checks stored at solve time, for the summary."""
+    checked = [r for r in stats if r.get("checks") in ("pass", "fail")]
+    passed = sum(r["checks"] == "pass" for r in checked)
+    if not checked:
+        return "## Checks\n\n_no model of this run has stored checks_\n"
+    rate = 100 * passed / len(checked)
+    return (
+        f"## Checks: {rate:.0f}% pass\n\n**{passed} of {len(checked)}** checked models pass "
+        f"all checks (pastas' checks_brakenhoff_2022); the failed ones are in the checks table.\n"
+    )
+
+
+def failed_checks(stats: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of the checks table: each model that failed, with the checks it failed."""
+    fixed = {"name", "status", "checks", "solved_at", "error"}
+    rows = []
+    for row in stats:
+        if row.get("checks") != "fail":
+            continue
+        failed = [k for k, v in row.items() if k not in fixed and v is False]
+        rows.append(
+            {
+                "name": row["name"],
+                "failed": len(failed),
+                "checks failed": "; ".join(failed),
+                "evp": _fmt(row.get("evp")),
+            }
+        )
+    return rows
+
+
+def same_columns(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with the same keys in the same order (the UI takes the columns of row 1)."""
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    return [{k: r.get(k) for k in columns} for r in rows]
+
+
 def slowest(rows: list[dict[str, Any]], n: int = TOP) -> list[dict[str, Any]]:
     """The ``n`` rows that took longest (``name``, ``step``, ``seconds``)."""
     timed = sorted((r for r in rows if not r.get("reused")), key=lambda r: -r["seconds"])
@@ -242,9 +282,10 @@ def publish(
 ) -> dict[str, str]:
     """Create the fit-statistics table, the failures table and the markdown summary.
 
-    Keys are ``<prefix>-fit-statistics``, ``<prefix>-failures`` and
-    ``<prefix>-summary``, so the Artifacts page keeps the history of each; the
-    failures table is made even when empty, so the latest one is never stale.
+    Keys are ``<prefix>-fit-statistics``, ``<prefix>-failures``, ``<prefix>-checks``
+    (models that failed a check, with those checks) and ``<prefix>-summary``, so
+    the Artifacts page keeps the history of each; the failures and checks tables
+    are made even when empty, so the latest one is never stale.
 
     Parameters
     ----------
@@ -264,13 +305,17 @@ def publish(
 
     """
     prefix = slug(key_prefix)
-    keys = {k: f"{prefix}-{k}" for k in ("fit-statistics", "failures", "summary")}
+    keys = {k: f"{prefix}-{k}" for k in ("fit-statistics", "failures", "checks", "summary")}
     if stats is None:
         keys.pop("fit-statistics")
+        keys.pop("checks")
     else:
-        table, what = _bounded([{k: _fmt(v) for k, v in r.items()} for r in stats], "models")
-        description = f"Fit statistics: {what}"
+        rows = same_columns([{k: _fmt(v) for k, v in r.items()} for r in stats])
+        table, what = _bounded(rows, "models")
+        description = f"Fit statistics and checks: {what}"
         create_table_artifact(table, key=keys["fit-statistics"], description=description)
+        failed, what = _bounded(failed_checks(stats), "models that failed a check")
+        create_table_artifact(failed, key=keys["checks"], description=f"Checks: {what}")
     failures = [f | {"error": _short(f.get("error"))} for f in summary.get("failures", [])]
     failure_table, what = _bounded(failures, "failures")
     create_table_artifact(
@@ -376,6 +421,10 @@ def finish(
         None if stats_names is None else statistics_batch(block, stats_names) if stats_names else []
     )
     summary["artifacts"] = publish(title, summary, stats, f"{flow_key}-{block.connector_name}")
+    if stats and "solve" in steps:  # calibrate and solve-models: the fit, pictured
+        from pastas_projects.flows._pictures import publish_pictures
+
+        summary["artifacts"] |= publish_pictures(run, title, f"{flow_key}-{block.connector_name}")
     if primary and not ok:
         first = next((f for f in failures if f.get("error")), {"name": "?", "error": "?"})
         raise AllFailedError(

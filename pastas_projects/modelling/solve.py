@@ -16,6 +16,7 @@ import pastas as ps
 from pastas.stats import metrics
 
 from pastas_projects.errors import ItemNotFoundError, ModelBuildError
+from pastas_projects.modelling.checks import Checklist, checklist_entries, run_checks
 from pastas_projects.store import Database, SeriesCache
 from pastas_projects.store.bookkeeping import finite
 from pastas_projects.store.outcomes import Outcome, error_text
@@ -58,8 +59,13 @@ def solve_batch(
     names: Iterable[str],
     solve_kwargs: dict[str, Any] | None = None,
     progress: Any = None,
+    checklist: Checklist | bool = None,
 ) -> list[Outcome]:
-    """Rebuild, solve and store each model; record failures with their error.
+    """Rebuild, solve, check and store each model; record failures with their error.
+
+    A solved model is checked at once, while it is in memory (see
+    :mod:`pastas_projects.modelling.checks`), and stored with its statistics and
+    checks.
 
     Parameters
     ----------
@@ -71,6 +77,9 @@ def solve_batch(
         Passed to :meth:`pastas.Model.solve` (e.g. ``{"noise": True}``).
     progress : callable, optional
         Called with each :class:`Outcome` as soon as it is known.
+    checklist : list, optional
+        The checks to store with each solved model (default pastas'
+        ``checks_brakenhoff_2022``); ``False``: store no checks.
 
     Returns
     -------
@@ -78,6 +87,7 @@ def solve_batch(
 
     """
     solve_kwargs = {"report": False} | dict(solve_kwargs or {})
+    entries = None if checklist is False else checklist_entries(checklist)  # before any work
     cache = SeriesCache(db)
     outcomes = []
     for name in names:
@@ -99,7 +109,10 @@ def solve_batch(
                     name, False, "solve", time.perf_counter() - start, error_text(err)
                 )
             else:
-                db.write_model(ml, inputs, versions, statistics=statistics)
+                checks, check_errors = run_checks(ml, entries) if entries else ({}, {})
+                db.write_model(
+                    ml, inputs, versions, statistics, checks=checks, check_errors=check_errors
+                )
                 outcome = Outcome(
                     name, True, "solve", time.perf_counter() - start, None, statistics
                 )

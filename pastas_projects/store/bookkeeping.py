@@ -112,6 +112,8 @@ def model_info(
     solved: bool,
     parameters: dict[str, float | None],
     statistics: dict[str, float | None] | None = None,
+    checks: dict[str, bool] | None = None,
+    check_errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Metadata stored with a model.
 
@@ -127,6 +129,10 @@ def model_info(
         Optimal (or, if unsolved, initial) parameter values.
     statistics : dict, optional
         Fit statistics computed when the model was solved.
+    checks : dict, optional
+        Checks run when it was solved: ``{check: passed, ..., "pass": all passed}``.
+    check_errors : dict, optional
+        ``{check: error}`` of checks that could not run (stored only if any).
 
     Returns
     -------
@@ -147,9 +153,12 @@ def model_info(
         "error": None,
         "parameters": parameters,
         "statistics": statistics or {},
+        "checks": {k: bool(v) for k, v in (checks or {}).items()},
         "written": now,
         "solved_at": now if solved else None,
     }
+    if check_errors:
+        info["check_errors"] = dict(check_errors)
     return info
 
 

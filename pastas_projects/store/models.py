@@ -37,7 +37,24 @@ if TYPE_CHECKING:
 # pastas (and numba) load when a model is first rebuilt or written: reading records
 # (statuses, statistics) needs neither.
 
-INFO_COLUMNS = ["oseries", "stresses", "status", "solved", "error", "written", "solved_at"]
+INFO_COLUMNS = [
+    "oseries",
+    "stresses",
+    "status",
+    "solved",
+    "checks",
+    "error",
+    "written",
+    "solved_at",
+]
+
+
+def checks_word(record: dict[str, Any]) -> str | None:
+    """``"pass"`` or ``"fail"`` from a model's stored checks (``None``: not checked)."""
+    checks = record.get("checks") or {}
+    if "pass" not in checks:
+        return None
+    return "pass" if checks["pass"] else "fail"
 
 
 class SeriesCache:
@@ -117,12 +134,17 @@ class ModelStore(StoreBase):
         -------
         pandas.DataFrame
             Columns ``oseries``, ``stresses``, ``status`` (``built``, ``solved`` or
-            ``failed``), ``solved``, ``error``, ``written``, ``solved_at``.
+            ``failed``), ``solved``, ``checks`` (``"pass"`` or ``"fail"``: the checks
+            stored at solve time; ``None`` if not checked), ``error``, ``written``,
+            ``solved_at``.
 
         """
         infos = self.model_records(names)
         table = pd.DataFrame.from_dict(
-            {n: {c: info.get(c) for c in INFO_COLUMNS} for n, info in infos.items()},
+            {
+                n: {c: info.get(c) for c in INFO_COLUMNS} | {"checks": checks_word(info)}
+                for n, info in infos.items()
+            },
             orient="index",
             columns=INFO_COLUMNS,
         )
@@ -301,6 +323,8 @@ class ModelStore(StoreBase):
         versions: dict[str, int | None],
         statistics: dict[str, float | None] | None = None,
         error: str | None = None,
+        checks: dict[str, bool] | None = None,
+        check_errors: dict[str, str] | None = None,
     ) -> int | None:
         """Write a model built from the stored series, with its bookkeeping.
 
@@ -321,6 +345,11 @@ class ModelStore(StoreBase):
             Fit statistics of a solved model.
         error : str, optional
             Why solving failed: the model is stored with status ``failed``.
+        checks : dict, optional
+            Checks of a solved model, ``{check: passed, ..., "pass": all passed}``
+            (see :mod:`pastas_projects.modelling.checks`).
+        check_errors : dict, optional
+            ``{check: error}`` of checks that could not run.
 
         Returns
         -------
@@ -337,6 +366,8 @@ class ModelStore(StoreBase):
             solved=solved,
             parameters={p: finite(v) for p, v in values.items()},
             statistics=statistics,
+            checks=checks if solved else None,
+            check_errors=check_errors if solved else None,
         )
         if error is not None:
             info["status"] = "failed"

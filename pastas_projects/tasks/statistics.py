@@ -14,7 +14,7 @@ from pastas_projects.tasks._common import TASK_OPTIONS, pipeline_project
 def model_rows(
     infos: dict[str, dict], statistics: list[str] | None = None, parameters: bool = False
 ) -> list[dict[str, Any]]:
-    """Table rows (``name``, ``status``, statistics, optional parameters) from model info.
+    """Table rows (``name``, ``status``, statistics, checks, optional parameters) from model info.
 
     Parameters
     ----------
@@ -28,14 +28,21 @@ def model_rows(
     Returns
     -------
     list of dict
+        ``checks`` is ``"pass"``, ``"fail"`` or ``None`` (not checked), followed by
+        one column per check stored at solve time (the same columns in every row).
 
     """
     statistics = list(DEFAULT_STATISTICS if statistics is None else statistics)
+    labels = list(dict.fromkeys(c for i in infos.values() for c in i.get("checks") or {}))
+    labels = [c for c in labels if c != "pass"]
     rows = []
     for name, info in infos.items():
         stats = info.get("statistics") or {}
         row: dict[str, Any] = {"name": name, "status": info.get("status")}
         row |= {s: stats.get(s) for s in statistics}
+        checks = info.get("checks") or {}
+        row["checks"] = None if "pass" not in checks else "pass" if checks["pass"] else "fail"
+        row |= {c: checks.get(c) for c in labels}
         row["solved_at"] = info.get("solved_at")
         row["error"] = info.get("error")
         if parameters:

@@ -1,0 +1,170 @@
+"""Pictures in the Prefect UI: the statistics map and histogram, and a link to the report.
+
+What Prefect 3.9's UI shows, found by trying it in headless Chromium against a real
+server (``tests/test_ui_pictures.py`` keeps checking it):
+
+- Markdown, both of an artifact and of its *description*, may hold images whose
+  address is a ``data:image/png;base64`` URL: the V2 UI (Prefect's default at
+  ``/``, and at ``/v2/...``) lets ``data:image/`` through its markdown sanitizer.
+  The Artifacts tab of a flow run shows each artifact as a card with its
+  description rendered, so the pictures artifact carries a small picture of the
+  map and the histogram in its description: it shows *in the tab*. The artifact
+  itself holds them full size, with the link to the report. The V1 UI (the pages
+  under ``/runs/...`` that Prefect's own log links open) shows descriptions as
+  text in the tab; there the pictures show on the artifact's page (one click).
+- ``create_image_artifact`` needs a URL the browser can load and prints that URL
+  under the image, so it is not used for pictures made here.
+- A link artifact is a link, and a browser does not open a ``file://`` link from a
+  web page. The report of the run is written to a folder
+  (``$PASTAS_PROJECTS_REPORTS_DIR``, default ``./pastas_reports`` of the process
+  that runs the flow); when that folder is served over HTTP and its address is in
+  ``$PASTAS_PROJECTS_REPORTS_URL``, the link opens the report from the UI. Serve it
+  with ``pastas-projects report --serve`` (or any web server). Without the URL the
+  link is the ``file://`` address, to copy into a browser on the machine itself.
+
+Nothing here may fail a run: a picture that cannot be made is logged and noted.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from pathlib import Path
+from urllib.parse import quote
+
+from prefect.artifacts import create_link_artifact, create_markdown_artifact
+
+from pastas_projects.flows._common import FlowRun
+
+REPORTS_DIR_ENV = "PASTAS_PROJECTS_REPORTS_DIR"
+"""Folder the flows write their run's HTML report to (``off``: no report)."""
+REPORTS_URL_ENV = "PASTAS_PROJECTS_REPORTS_URL"
+"""Address where that folder is served, e.g. ``http://127.0.0.1:8765``."""
+DEFAULT_REPORTS_DIR = "pastas_reports"
+STATISTIC = "evp"
+"""The statistic the pictures show."""
+
+
+def reports_dir() -> Path | None:
+    """Folder for the runs' reports (made if missing), or None when switched off."""
+    value = os.environ.get(REPORTS_DIR_ENV, DEFAULT_REPORTS_DIR).strip()
+    if value.lower() in ("", "off", "none", "0", "false"):
+        return None
+    folder = Path(value).expanduser().resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def report_link(path: Path) -> str:
+    """Address of a report: under ``$PASTAS_PROJECTS_REPORTS_URL`` if set, else ``file://``."""
+    base = os.environ.get(REPORTS_URL_ENV, "").strip()
+    if base:
+        return f"{base.rstrip('/')}/{quote(path.name)}"
+    return path.as_uri()
+
+
+def _image(png: bytes, caption: str) -> str:
+    import base64
+
+    return f"![{caption}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
+
+
+def pictures_markdown(
+    title: str,
+    pictures: dict[str, bytes],
+    notes: list[str],
+    link: str | None,
+    served: bool,
+) -> str:
+    """Markdown with the pictures inline (``data:`` URLs) and the link to the report."""
+    lines = [f"# {title}: fit at a glance", ""]
+    if link:
+        how = (
+            "" if served else f" (a file on the flow's machine; set {REPORTS_URL_ENV} to serve it)"
+        )
+        lines += [f"**[Open the full report]({link})**{how}", ""]
+    for key in ("map", "histogram"):
+        if key in pictures:
+            lines += [_image(pictures[key], CAPTIONS[key]), "", f"_{CAPTIONS[key]}_", ""]
+    if notes:
+        lines += ["**Left out:**", ""] + [f"- {n}" for n in notes[:10]] + [""]
+    return "\n".join(lines)
+
+
+def pictures_description(title: str, pictures: dict[str, bytes]) -> str:
+    """The artifact's description: what the Artifacts tab shows on its card."""
+    text = f"{title}: {CAPTIONS['glance']}"
+    if "glance" in pictures:
+        text += "\n\n" + _image(pictures["glance"], CAPTIONS["glance"])
+    return text
+
+
+CAPTIONS = {
+    "map": "EVP (%) of each solved model at its oseries",
+    "histogram": "EVP (%): histogram and cumulative histogram",
+    "glance": "map and histogram of the fit (EVP %)",
+}
+
+
+def publish_pictures(run: FlowRun, title: str, key_prefix: str) -> dict[str, str]:
+    """Write the run's report and publish the pictures and the link as artifacts.
+
+    Parameters
+    ----------
+    run : FlowRun
+        The run.
+    title : str
+        E.g. ``"Solve models"``.
+    key_prefix : str
+        Prefix of the artifact keys (made key-safe).
+
+    Returns
+    -------
+    dict
+        ``{"pictures": key, "report": key}`` of the artifacts made, and
+        ``report_path`` of the report written.
+
+    """
+    from pastas_projects.flows._artifacts import slug
+    from pastas_projects.plotting import statistic_pictures, write_report
+
+    prefix = slug(key_prefix)
+    made: dict[str, str] = {}
+    project = run.block.get_project()
+    link = path = None
+    notes: list[str] = []
+    pictures: dict[str, bytes] = {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # what is left out is noted on the page itself
+            folder = reports_dir()
+            if folder is not None:
+                stamp = time.strftime("%Y%m%dT%H%M%S")
+                path = write_report(project, folder / f"{prefix}-{stamp}.html", STATISTIC)
+                link = report_link(path)
+                made["report_path"] = str(path)
+            pictures, notes = statistic_pictures(project, STATISTIC)
+    except Exception as err:  # noqa: BLE001 - pictures are never worth failing a run
+        run.logger.warning("could not make the report or pictures: %s: %s", type(err).__name__, err)
+        notes.append(f"{type(err).__name__}: {err}")
+    served = bool(os.environ.get(REPORTS_URL_ENV, "").strip())
+    made["pictures"] = f"{prefix}-pictures"
+    create_markdown_artifact(
+        pictures_markdown(title, pictures, notes, link, served),
+        key=made["pictures"],
+        description=pictures_description(title, pictures),
+    )
+    if link is not None:
+        made["report"] = f"{prefix}-report"
+        create_link_artifact(
+            link,
+            link_text=f"Full report: {path.name if path else link}",
+            key=made["report"],
+            description=f"{title}: the HTML report of the whole store",
+        )
+        run.logger.info("report: %s", link)
+    return made
+
+
+__all__ = ["publish_pictures", "report_link", "reports_dir"]
