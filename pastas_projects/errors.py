@@ -64,3 +64,15 @@ class NotSupportedError(PastasProjectsError, NotImplementedError):
 
 class ModelBuildError(PastasProjectsError, ValueError):
     """A model cannot be built from the stored series."""
+
+
+class SeriesUpdateError(SeriesValueError):
+    """New values cannot be appended to a stored series (changed values, order, frequency)."""
+
+
+class DefinitionError(PastasProjectsError, ValueError):
+    """A model definition is invalid, or names series, kinds or classes that do not exist."""
+
+
+class NotPicklableError(PastasProjectsError, TypeError):
+    """A function cannot be sent to Dask workers because it cannot be pickled."""

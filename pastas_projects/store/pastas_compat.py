@@ -172,3 +172,32 @@ def json_series_names(text: str) -> list[tuple[str, str]]:
                 if _is_timeseries_dict(item):
                     names.append(("stresses", item["name"]))
     return names
+
+
+def stored_period(text: str) -> dict[str, str | None]:
+    """The calibration period a stored model keeps fixed, read from its JSON.
+
+    For models stored before their record held ``period``: a bound of the model's
+    ``settings`` that equals the one its oseries had when it was stored follows the
+    oseries (``None``); any other bound is fixed (ISO string).
+    """
+    data = json.loads(text)
+    settings = data.get("settings") or {}
+    own = (data.get("oseries") or {}).get("settings") or {}
+    period: dict[str, str | None] = {}
+    for key in ("tmin", "tmax"):
+        value, series_value = settings.get(key), own.get(key)
+        fixed = value is not None and (
+            series_value is None or pd.Timestamp(value) != pd.Timestamp(series_value)
+        )
+        period[key] = pd.Timestamp(value).isoformat() if fixed else None
+    return period
+
+
+def stored_settings_period(text: str) -> dict[str, str | None]:
+    """``tmin`` and ``tmax`` of a stored model's settings (ISO strings), from its JSON."""
+    settings = json.loads(text).get("settings") or {}
+    return {
+        key: None if settings.get(key) is None else pd.Timestamp(settings[key]).isoformat()
+        for key in ("tmin", "tmax")
+    }
