@@ -22,7 +22,9 @@ from pastas_projects.flows.batching import make_batches
 from pastas_projects.flows.cluster import runner_threads
 from pastas_projects.store.outcomes import Outcome
 from pastas_projects.tasks import (
+    apply_batch_task,
     build_batch_task,
+    build_plans_batch,
     ingest_batch,
     is_transient,
     solve_batch_task,
@@ -34,10 +36,13 @@ STEPS: dict[str, tuple[Any, str]] = {
     "build": (build_batch_task, "oseries"),
     "solve": (solve_batch_task, "names"),
     "statistics": (statistics_batch, "names"),
+    "define": (build_plans_batch, "plans"),
+    "apply": (apply_batch_task, "names"),
 }
 """Step -> (batch task, name of its batch parameter)."""
 
 VERBS = {"ingest": "Ingesting", "build": "Building", "solve": "Solving", "statistics": "Reading"}
+VERBS |= {"define": "Building", "apply": "Applying"}
 
 
 @dataclass

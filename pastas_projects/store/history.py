@@ -16,6 +16,13 @@ from pastas_projects.errors import ItemNotFoundError
 from pastas_projects.store.base import StoreBase, check_library, name_list
 from pastas_projects.store.validation import validate_name
 
+RETENTION = {"keep_versions": 3, "keep_days": 30}
+"""The retention policy of the nightly deployment and of ``pastas-projects prune``: of
+every series and model keep the last 3 versions and every version younger than 30
+days (stores with versions: ArcticDB). A month of nightly runs stays readable
+(``as_of``), and a store that runs every night for years stops growing with every
+night."""
+
 
 class HistoryStore(StoreBase):
     """List and prune versions, take and restore snapshots; part of ``Database``."""

@@ -315,9 +315,9 @@ def merge_new_values(
             grid = None
         if grid is not None and not (len(grid) == len(merged) and (grid == merged.index).all()):
             off = added[~added.isin(grid)]
-            where = f"off its grid at {_show(off)}" if len(off) else "with a gap"
+            where = f"fall off its grid at {_show(off)}" if len(off) else "leave a gap"
             raise SeriesUpdateError(
-                f"{what} {name!r} has frequency {freq!r}, but the new values are {where} "
+                f"{what} {name!r} has frequency {freq!r}, but the new values {where} "
                 f"(stored {stored.index[0]} to {stored.index[-1]}, new {new.index[0]} to "
                 f"{new.index[-1]}); give values at that frequency without gaps"
             )
