@@ -1047,10 +1047,10 @@ def build_from_plan(
     ml = ps.Model(read("oseries", plan.oseries), name=plan.name, constant=plan.constant)
     for spec in plan.stressmodels:
         add_planned_stressmodel(ml, spec, read, where)
-    if plan.noise is not None:
-        _make(ps.noisemodels, {**plan.noise, "model": ml})
-    if plan.solver is not None:
-        _make(ps.solver, {**plan.solver, "model": ml})
+    for module, spec in ((ps.noisemodels, plan.noise), (ps.solver, plan.solver)):
+        if spec is not None:  # pastas >= 2.4: the model is the first argument
+            spec = dict(spec)
+            getattr(module, spec.pop("class"))(ml, **spec)
     if plan.settings:
         settings = dict(plan.settings)
         if "warmup" in settings:

@@ -74,6 +74,7 @@ class SeriesStore(StoreBase):
             )
         rows = {n: user_metadata(found[n]) for n in wanted if n in found}
         table = pd.DataFrame.from_dict(rows, orient="index")
+        table = table.reindex(list(rows))  # a series without metadata keeps its row
         if table.empty:
             table = pd.DataFrame(index=pd.Index([], dtype=object))
         table.index.name = "name"
