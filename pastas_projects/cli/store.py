@@ -166,8 +166,8 @@ def prune(
         typer.echo(f"{type(project.db.conn).__name__} keeps no versions: nothing to prune.")
         return
     deleted = project.db.apply_retention(keep_last, keep_days, library or None)
-    rows = [(lib, count, "versions deleted") for lib, count in deleted.items()]
-    days = "" if keep_days is None else f" and every version younger than {keep_days:g} days"
+    rows = [(lib, f"{count} old versions deleted") for lib, count in deleted.items()]
+    days = f" and every version younger than {keep_days:g} days" if keep_days else ""
     typer.echo(f"Kept the last {keep_last} versions of every item{days}:")
     echo_table(rows)
 
