@@ -127,3 +127,22 @@ def test_strings_pastas_would_decode_are_decoded():
     obj = {"name": "7", "a": "12", "b": " [1, 2]", "c": "NaN", "d": "drop", "e": 3, "tmin": None}
     expected = pastas_hook(dict(obj)) | {"name": "7"}
     assert repr(pastas_compat._hook_keeping_names(dict(obj))) == repr(expected)
+
+
+def test_stored_period_reads_the_json_layout(solved_model):
+    """The model's settings and its oseries' settings keep tmin/tmax under these keys."""
+    ml, _ = solved_model
+    text = pastas_compat.model_to_json(ml)
+    data = json.loads(text)
+    assert "tmin" in data["settings"] and "tmax" in data["oseries"]["settings"]
+    assert pastas_compat.stored_period(text) == {"tmin": None, "tmax": None}
+    assert pastas_compat.stored_settings_period(text) == {
+        "tmin": ml.settings["tmin"].isoformat(),
+        "tmax": ml.settings["tmax"].isoformat(),
+    }
+    copy = ps.Model(ml.oseries.series_original, name="copy")
+    recharge = ml.stressmodels["recharge"]
+    ps.RechargeModel(copy, prec=recharge.prec.series_original, evap=recharge.evap.series_original)
+    copy.set_settings(tmin="2004-06-01")
+    period = pastas_compat.stored_period(pastas_compat.model_to_json(copy))
+    assert period == {"tmin": "2004-06-01T00:00:00", "tmax": None}
