@@ -305,7 +305,8 @@ def _pastastore_model(name: str, entry: dict[str, Any]) -> dict[str, Any]:
     stressmodels = {}
     for sm_name, sm in (entry.get("stressmodels") or {}).items():
         sm = dict(sm or {})
-        cls = sm.pop("class", None)
+        cls = sm.pop("class", None) or sm.pop("stressmodel", None)  # the latter: old docs
+        sm.pop("stressmodel", None)
         if cls is None:
             cls = "RechargeModel" if str(sm_name).lower() in RECHARGE_NAMES else "StressModel"
         out: dict[str, Any] = {"class": cls}

@@ -86,33 +86,95 @@ def follow_oseries(ml: ps.Model, period: dict[str, Any] | None, solve_kwargs: di
     return period
 
 
-def solve_one(
-    ml: ps.Model, solve_kwargs: dict[str, Any], warm_start: bool
-) -> tuple[bool, int | None]:
+def warm_start_limit(ml: ps.Model) -> int:
+    """Iterations a warm start may take before the model is solved cold instead.
+
+    Starting from the last optimum usually converges in a few iterations. Now and
+    then that optimum lies in a flat part of the objective (e.g. a noise parameter
+    near zero) far from the optimum on the new data, and the solver crawls out of
+    it in hundreds of iterations where a cold start needs a dozen. So a warm start
+    gets ``10 + (parameters varied)`` solver evaluations (``max_nfev``: 15 for a
+    RechargeModel with a noise model, where a warm start typically takes 3-6 and a
+    cold one 10-25); if that is not enough, the model is solved cold.
+    """
+    return 10 + int(ml.parameters["vary"].sum())
+
+
+def _uses_least_squares(ml: ps.Model, kwargs: dict[str, Any]) -> bool:
+    least_squares = ps.solver.LeastSquares
+    solver = kwargs.get("solver")
+    cls = getattr(solver, "solver_class", None) or (
+        type(solver) if solver is not None else type(ml.solver) if ml.solver else least_squares
+    )
+    return isinstance(cls, type) and issubclass(cls, least_squares)
+
+
+def _evaluations(ml: ps.Model) -> tuple[int | None, int | None]:
+    """``(nfev, evaluations)`` of the last solve.
+
+    ``nfev`` as the solver reports it, ``evaluations`` all objective evaluations
+    including those of its numerical Jacobian (``njev`` times the varied parameters).
+    """
+    result = getattr(ml.solver, "result", None)
+    nfev = getattr(result, "nfev", None)
+    if nfev is None:
+        return None, None
+    njev = getattr(result, "njev", None) or 0
+    return int(nfev), int(nfev) + int(njev) * int(ml.parameters["vary"].sum())
+
+
+def solve_one(ml: ps.Model, solve_kwargs: dict[str, Any], warm_start: bool) -> dict[str, Any]:
     """Solve a rebuilt model, from its last optimal parameters if ``warm_start``.
 
     A warm start begins at the stored optimum (parameters that have none, e.g. of a
     newly added stress model, start at their initial value) instead of the initial
-    values. The stored initial values stay as they were, so a later cold solve
-    (``warm_start=False``) starts where the first solve did.
+    values, with pastas' LeastSquares limited to :func:`warm_start_limit` evaluations
+    (unless ``solve_kwargs`` gives ``max_nfev``); a warm start that needs more is
+    followed by a cold solve. The stored initial values stay as they were, so a
+    later cold solve (``warm_start=False``) starts where the first solve did.
 
     Returns
     -------
-    (bool, int or None)
-        Whether it started warm (there was an optimum to start from), and the number
-        of function evaluations the solver made.
+    dict
+        ``solve_info`` of the record: ``warm_start`` (it started warm: there was an
+        optimum to start from), ``cold_after_warm`` (the warm start ran out of
+        evaluations), ``nfev`` (the solver's count of evaluations, both solves) and
+        ``evaluations`` (including those of the numerical Jacobian).
 
     """
     optimal = ml.parameters["optimal"]
     warm = bool(warm_start and optimal.notna().any())
     initial = ml.parameters["initial"].copy()
-    ml.solve(initial=not warm, **solve_kwargs)
-    if warm:  # keep the initial values of the model as they were
-        for parameter, value in initial.items():
+    info: dict[str, Any] = {"warm_start": warm, "cold_after_warm": False}
+    nfev = evaluations = 0
+    if warm:
+        kwargs = dict(solve_kwargs)
+        capped = _uses_least_squares(ml, kwargs) and "max_nfev" not in kwargs
+        if capped:
+            kwargs["max_nfev"] = warm_start_limit(ml)
+            # pastas keeps solve options on its solver, and the solver with the model:
+            # the limit must not stay with it
+            own_limit = getattr(ml.solver, "max_nfev", None)
+        ml.solve(initial=False, **kwargs)
+        n, e = _evaluations(ml)
+        nfev, evaluations = nfev + (n or 0), evaluations + (e or 0)
+        result = getattr(ml.solver, "result", None)
+        if capped:
+            ml.solver.max_nfev = own_limit
+        if capped and getattr(result, "status", None) == 0:  # ran out of evaluations
+            info["cold_after_warm"] = True
+            ml.solve(initial=True, **solve_kwargs)
+            n, e = _evaluations(ml)
+            nfev, evaluations = nfev + (n or 0), evaluations + (e or 0)
+        for parameter, value in initial.items():  # keep the model's initial values
             if parameter in ml.parameters.index:
                 ml.set_parameter(parameter, initial=value)
-    nfev = getattr(getattr(ml.solver, "result", None), "nfev", None)
-    return warm, None if nfev is None else int(nfev)
+    else:
+        ml.solve(initial=True, **solve_kwargs)
+        nfev, evaluations = _evaluations(ml)
+    info["nfev"] = nfev
+    info["evaluations"] = evaluations
+    return info
 
 
 def solve_batch(
@@ -168,8 +230,7 @@ def solve_batch(
             extra = carried(rebuilt.record)
             try:
                 extra["period"] = follow_oseries(ml, rebuilt.period, kwargs)
-                warm, nfev = solve_one(ml, kwargs, warm_start)
-                extra["solve_info"] = {"warm_start": warm, "nfev": nfev}
+                extra["solve_info"] = solve_one(ml, kwargs, warm_start)
                 statistics = fit_statistics(ml)
                 if not math.isfinite(ml.parameters["optimal"].sum()):
                     raise ValueError("the solver returned non-finite parameters")
