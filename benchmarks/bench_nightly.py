@@ -16,7 +16,9 @@ gets its last ``--days`` days (60) of observations, and the store is re-calibrat
 Function evaluations: the warm re-solves (``solve_info.nfev`` in their records) against
 a cold solve of the same models on the same data, in this process
 (``Model.solve(initial=True)`` from their stored initial parameters), and the fit
-statistics (``rmse``, ``evp``) of both. Run ``python -m benchmarks.bench_nightly
+statistics (``rmse``, ``evp``) of both. ``evaluations`` count every evaluation of the
+objective, those of the numerical Jacobian included; ``nfev`` is scipy's count
+(iterations, without the Jacobian). Run ``python -m benchmarks.bench_nightly
 --quick`` (a few minutes); see benchmarks/README.md.
 """
 
@@ -147,10 +149,15 @@ def cold_reference(db: Any, names: list[str]) -> dict[str, Any]:
         ml.solve(initial=True, report=False)
         cold = fit_statistics(ml)
         warm = records[name].get("statistics") or {}
+        info = records[name].get("solve_info") or {}
+        result = ml.solver.result
         rows[name] = {
-            "nfev_warm": (records[name].get("solve_info") or {}).get("nfev"),
-            "warm_start": (records[name].get("solve_info") or {}).get("warm_start"),
-            "nfev_cold": int(ml.solver.result.nfev),
+            "nfev_warm": info.get("nfev"),
+            "evaluations_warm": info.get("evaluations"),
+            "warm_start": info.get("warm_start"),
+            "cold_after_warm": info.get("cold_after_warm"),
+            "nfev_cold": int(result.nfev),
+            "evaluations_cold": int(result.nfev + result.njev * ml.parameters["vary"].sum()),
             "rmse_warm": warm.get("rmse"),
             "rmse_cold": cold["rmse"],
             "evp_warm": warm.get("evp"),
@@ -169,7 +176,11 @@ def figures(ours: dict, peer: dict | None, cold: dict | None) -> dict[str, Any]:
         out["nfev_warm_mean"] = float(t["nfev_warm"].mean())
         out["nfev_cold_mean"] = float(t["nfev_cold"].mean())
         out["nfev_ratio"] = out["nfev_warm_mean"] / out["nfev_cold_mean"]
+        out["evaluations_warm_mean"] = float(t["evaluations_warm"].mean())
+        out["evaluations_cold_mean"] = float(t["evaluations_cold"].mean())
+        out["evaluations_ratio"] = out["evaluations_warm_mean"] / out["evaluations_cold_mean"]
         out["nfev_ratio_median_per_model"] = float((t["nfev_warm"] / t["nfev_cold"]).median())
+        out["cold_after_warm"] = float(t["cold_after_warm"].mean())
         rel_rmse = (t["rmse_warm"] / t["rmse_cold"] - 1).abs()
         rel_evp = ((t["evp_warm"] - t["evp_cold"]) / t["evp_cold"].abs()).abs()
         within = (rel_rmse <= 0.01) & (rel_evp <= 0.01)
@@ -182,7 +193,8 @@ def figures(ours: dict, peer: dict | None, cold: dict | None) -> dict[str, Any]:
 def targets(fig: dict[str, Any]) -> list[dict[str, Any]]:
     rules = [
         ("speedup", "T_peer / T_ours", ">=", TARGETS["speedup"]),
-        ("nfev_ratio", "mean nfev warm / cold", "<=", TARGETS["nfev_ratio"]),
+        ("evaluations_ratio", "mean function evaluations warm / cold", "<=", TARGETS["nfev_ratio"]),
+        ("nfev_ratio", "mean solver nfev warm / cold", "<=", TARGETS["nfev_ratio"]),
         ("within_1pct", "share with rmse and evp within 1 % of cold", ">=", TARGETS["within_1pct"]),
     ]
     out = []
@@ -282,8 +294,9 @@ def report(result: dict, ours: dict | None, peer: dict | None, cold: dict | None
         ),
     )
     fig = result["figures"]
-    for key in ("speedup", "nfev_warm_mean", "nfev_cold_mean", "nfev_ratio", "within_1pct",
-                "max_rel_rmse", "warm_started"):  # fmt: skip
+    for key in ("speedup", "evaluations_warm_mean", "evaluations_cold_mean", "evaluations_ratio",
+                "nfev_warm_mean", "nfev_cold_mean", "nfev_ratio", "within_1pct", "max_rel_rmse",
+                "warm_started", "cold_after_warm"):  # fmt: skip
         if key in fig:
             print(f"{key:>16}: {fig[key]:.3g}")
     if result["first_solve_nfev_mean"] is not None:

@@ -103,11 +103,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     pr.solve_models(progressbar=False, warm_start=False)
     pr.db.conn.close()
     prepare = time.perf_counter() - start
+    at_start = {"bytes": folder_bytes(tmp / "base")}
     stores = {}
     for key in ("without", "with"):
         shutil.copytree(tmp / "base", tmp / key)
         stores[key] = pp.Database(pp.ArcticConnector(NAME, f"lmdb://{tmp / key}"))
     shutil.rmtree(tmp / "base")
+    at_start["versions"] = version_count(stores["without"])
     night_starts: list[pd.Timestamp] = []
     seconds = dict.fromkeys(stores, 0.0)
     pruned = 0
@@ -165,7 +167,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         },
         "prepare_s": prepare,
         "pruned_versions": pruned,
+        "at_start": at_start,
         "stores": result_stores,
+        "growth_ratio": (result_stores["with"]["bytes"]["files"] - at_start["bytes"]["files"])
+        / max(1, result_stores["without"]["bytes"]["files"] - at_start["bytes"]["files"]),
         "ratios": {
             "files": result_stores["with"]["bytes"]["files"]
             / result_stores["without"]["bytes"]["files"],
@@ -201,7 +206,12 @@ def report(result: dict[str, Any]) -> None:
         columns,
         cell,
     )
-    print(f"\nratios with/without: {result['ratios']}")
+    start = result["at_start"]
+    print(
+        f"\nat the start: {start['bytes']['files'] / 2**20:.1f} MiB, {start['versions']} versions; "
+        f"growth with/without the policy: {result['growth_ratio']:.2f}"
+    )
+    print(f"ratios with/without: {result['ratios']}")
     print(f"versions pruned: {result['pruned_versions']}")
 
 
