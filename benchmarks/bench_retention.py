@@ -2,7 +2,7 @@
 
 N solved models (``RechargeModel`` + ``ArNoiseModel`` on synthetic heads) in an
 ArcticDB LMDB store, copied into two stores. Then ``--nights`` (30) nights, on both:
-a share (10 %) of the oseries gets its next held-back observation
+a share (20 %: new data about weekly) of the oseries gets its next held-back observation
 (``update_oseries``, a new version of the series) and exactly the stale models are
 re-solved warm (``solve_batch``, a new version of each model), as the nightly
 ``calibrate`` does. One store keeps everything; the other applies the retention
@@ -218,7 +218,7 @@ def report(result: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser(__doc__.split("\n")[0], default_n=1000, quick_n=100)
     parser.add_argument("--nights", type=int, default=30)
-    parser.add_argument("--share", type=float, default=0.1, help="share of oseries per night")
+    parser.add_argument("--share", type=float, default=0.2, help="share of oseries per night")
     parser.add_argument("--keep-last", type=int, default=3)
     parser.add_argument("--keep-nights", type=int, default=7)
     parser.add_argument("--seed", type=int, default=0)

@@ -74,9 +74,8 @@ class SeriesStore(StoreBase):
             )
         rows = {n: user_metadata(found[n]) for n in wanted if n in found}
         table = pd.DataFrame.from_dict(rows, orient="index")
-        table = table.reindex(list(rows))  # a series without metadata keeps its row
-        if table.empty:
-            table = pd.DataFrame(index=pd.Index([], dtype=object))
+        # a series without metadata keeps its row (from_dict drops empty dicts)
+        table = table.reindex(pd.Index(list(rows), dtype=object))
         table.index.name = "name"
         return table
 
