@@ -34,7 +34,11 @@ WriteResult = Literal["added", "updated", "unchanged"]
 
 
 class SeriesStore(StoreBase):
-    """Add, read and delete oseries and stresses; part of ``Database``."""
+    """Add, update, read and delete oseries and stresses; part of ``Database``.
+
+    The public ``del_oseries``/``del_stress`` are ``Database``'s: deleting a series
+    changes the models that use it.
+    """
 
     # ------------------------------------------------------------------ metadata tables
     @property
