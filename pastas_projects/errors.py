@@ -84,3 +84,15 @@ class NoCoordinatesError(PastasProjectsError, ValueError):
 
 class SkippedItemsWarning(UserWarning):
     """Some items were left out of a check, plot, map or report; the message names them."""
+
+
+class SeriesUpdateError(SeriesValueError):
+    """New values cannot be appended to a stored series (changed values, order, frequency)."""
+
+
+class DefinitionError(PastasProjectsError, ValueError):
+    """A model definition is invalid, or names series, kinds or classes that do not exist."""
+
+
+class NotPicklableError(PastasProjectsError, TypeError):
+    """A function cannot be sent to Dask workers because it cannot be pickled."""

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from pastas_projects.errors import ItemExistsError
-from pastas_projects.store import Database
+from pastas_projects.errors import DefinitionError, ItemExistsError, ItemNotFoundError
+from pastas_projects.store import Database, queries
+from pastas_projects.store.base import name_list
 from pastas_projects.store.bookkeeping import DEFAULT_STATISTICS
 from pastas_projects.store.outcomes import Outcome
 
@@ -120,6 +121,7 @@ class PastasProject:
         only_changed: bool = False,
         progressbar: bool = True,
         raise_errors: bool = False,
+        warm_start: bool = True,
         **solve_kwargs: Any,
     ) -> pd.DataFrame:
         """Solve models one after another and store the results.
@@ -135,6 +137,9 @@ class PastasProject:
             Show a progress bar.
         raise_errors : bool, optional
             Raise the first failure instead of recording it and going on.
+        warm_start : bool, optional
+            Start each model from its last optimal parameters, when it has them
+            (default); ``False`` starts from the initial parameters (a cold solve).
         **solve_kwargs
             Passed to :meth:`pastas.Model.solve`.
 
@@ -160,7 +165,7 @@ class PastasProject:
                 raise RuntimeError(f"model {outcome.name!r} failed: {outcome.error}")
 
         try:
-            outcomes = solve_batch(self.db, names, solve_kwargs, progress)
+            outcomes = solve_batch(self.db, names, solve_kwargs, progress, warm_start=warm_start)
         finally:
             bar.close()
         failed = [o for o in outcomes if not o.ok]
@@ -238,6 +243,7 @@ class PastasProject:
                 for stat in missing:
                     rows[name][stat] = float(getattr(ml.stats, stat)())
         table = pd.DataFrame.from_dict(rows, orient="index", columns=statistics, dtype=float)
+        table = table.reindex(list(infos))  # unsolved and failed models: NaN
         table.index.name = "model"
         return table
 
@@ -431,7 +437,337 @@ class PastasProject:
         return write_report(self, path, statistic, worst, names, title)
 
     # ------------------------------------------------------------------ shape and feed
-    # (model definitions, edits, selection, queries, apply: issue 14)
+    # model definitions, edits, selection, queries over the network, apply
+    def create_models(
+        self,
+        definition: Any,
+        oseries: str | Iterable[str] | None = None,
+        names: str | Iterable[str] | None = None,
+        overwrite: bool = False,
+        progressbar: bool = True,
+    ) -> pd.DataFrame:
+        """Build and store the models a definition describes.
+
+        The definition (YAML or TOML file or text, a dict, or pastastore's YAML; see
+        ``docs/definitions.md``) is checked and resolved against the store first:
+        if any model cannot be made (unknown stress, kind or response function,
+        ``nearest 3 well`` with two wells, ...) nothing is written.
+
+        Parameters
+        ----------
+        definition : str, path, dict or Definition
+            The definition.
+        oseries : str or list of str, optional
+            Only models of these oseries (default all the definition matches).
+        names : str or list of str, optional
+            Only these models.
+        overwrite : bool, optional
+            Build models that exist again (else they are kept, ``result`` ``skipped``).
+        progressbar : bool, optional
+            Show a progress bar.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per model: ``ok``, ``step``, ``seconds``, ``error``, ``result``.
+
+        Raises
+        ------
+        DefinitionError
+            Naming the model (template) and what is wrong; the store is unchanged.
+
+        Examples
+        --------
+        >>> pr.create_models("models.yaml")  # doctest: +SKIP
+        >>> pr.solve_models(only_changed=True)  # doctest: +SKIP
+
+        """
+        from pastas_projects.modelling.definitions import build_plans, plan_models
+
+        oseries = [oseries] if isinstance(oseries, str) else oseries
+        names = [names] if isinstance(names, str) else names
+        plans, failures = plan_models(self.db, definition, oseries, names)
+        if failures:
+            first = next(iter(failures.items()))
+            more = f" (and {len(failures) - 1} more models)" if len(failures) > 1 else ""
+            raise DefinitionError(
+                f"{first[1].removeprefix('DefinitionError: ')}{more}; nothing was written"
+            )
+        bar = tqdm(total=len(plans), desc="Building models", disable=not progressbar)
+        try:
+            outcomes = build_plans(self.db, plans, overwrite, lambda _: bar.update(1))
+        finally:
+            bar.close()
+        table = outcomes_table(outcomes)
+        table["result"] = [o.result for o in outcomes]
+        return table
+
+    def export_definitions(
+        self, names: str | Iterable[str] | None = None, path: str | None = None
+    ) -> str:
+        """Write stored models as a model definition (YAML), to build them again.
+
+        Parameters
+        ----------
+        names : str or list of str, optional
+            Models (default all).
+        path : str or path, optional
+            Also write the YAML to this file.
+
+        Returns
+        -------
+        str
+            The YAML text: a ``models`` section with one entry per model.
+
+        """
+        from pathlib import Path
+
+        from pastas_projects.modelling.definitions import export_definition
+
+        names = self.db.model_names if names is None else name_list(names, [])
+        text = export_definition(self.db, names).to_yaml()
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    def add_stressmodel(
+        self,
+        names: str | Iterable[str] | None,
+        spec: dict[str, Any],
+        name: str | None = None,
+        replace: bool = False,
+    ) -> list[str]:
+        """Add a stress model to stored models; they are stored unsolved.
+
+        ``spec`` is one stress model as in a definition, e.g.
+        ``{"class": "WellModel", "stress": "nearest 2 well"}``: ``nearest`` is
+        resolved for each model's own oseries. Every model is checked first; if one
+        cannot take it nothing is written. On Arctic the old versions stay readable.
+        See :func:`pastas_projects.modelling.edit.add_stressmodel`.
+
+        Returns
+        -------
+        list of str
+            The models changed.
+
+        """
+        from pastas_projects.modelling.edit import add_stressmodel
+
+        names = self.db.model_names if names is None else name_list(names, [])
+        return add_stressmodel(self.db, names, spec, name=name, replace=replace)
+
+    def add_recharge(
+        self,
+        names: str | Iterable[str] | None,
+        prec: str = "nearest prec",
+        evap: str = "nearest evap",
+        rfunc: str | dict = "Exponential",
+        recharge: str | dict = "Linear",
+        name: str = "recharge",
+        replace: bool = False,
+    ) -> list[str]:
+        """Add a RechargeModel (Linear, FlexModel, ...) to stored models.
+
+        See :func:`pastas_projects.modelling.edit.add_recharge`; ``replace=True``
+        swaps an existing one (e.g. Linear for FlexModel).
+
+        Returns
+        -------
+        list of str
+            The models changed.
+
+        """
+        from pastas_projects.modelling.edit import add_recharge
+
+        names = self.db.model_names if names is None else name_list(names, [])
+        return add_recharge(self.db, names, prec, evap, rfunc, recharge, name, replace)
+
+    def select_models(
+        self, by: str = "aic", names: str | Iterable[str] | None = None
+    ) -> pd.DataFrame:
+        """Keep the best solved model of each oseries among its alternatives.
+
+        The choice is recorded with every candidate (``selected_models()`` reads it
+        back); no model is deleted. See
+        :func:`pastas_projects.modelling.selection.select_models`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per oseries: ``selected``, ``value``, ``candidates``, ``values``.
+
+        """
+        from pastas_projects.modelling.selection import select_models
+
+        return select_models(self.db, by, None if names is None else name_list(names, []))
+
+    def selected_models(self, names: str | Iterable[str] | None = None) -> pd.DataFrame:
+        """The model chosen per oseries by the last :meth:`select_models`."""
+        from pastas_projects.modelling.selection import selected_models
+
+        return selected_models(self.db, None if names is None else name_list(names, []))
+
+    def get_distances(
+        self,
+        oseries: str | Iterable[str] | None = None,
+        stresses: str | Iterable[str] | None = None,
+        kind: str | Iterable[str] | None = None,
+    ) -> pd.DataFrame:
+        """Distances between oseries (rows) and stresses (columns), from x/y metadata."""
+        return queries.get_distances(self.db, oseries, stresses, kind)
+
+    def get_nearest_stresses(
+        self,
+        oseries: str | Iterable[str] | None = None,
+        stresses: str | Iterable[str] | None = None,
+        kind: str | Iterable[str] | None = None,
+        n: int = 1,
+        maxdist: float | None = None,
+        distances: bool = False,
+    ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+        """The ``n`` stresses (of a ``kind``) nearest to each oseries.
+
+        See :func:`pastas_projects.store.queries.get_nearest_stresses`.
+
+        Examples
+        --------
+        >>> pr.get_nearest_stresses("B58C0698", kind="well", n=2)  # doctest: +SKIP
+
+        """
+        return queries.get_nearest_stresses(self.db, oseries, stresses, kind, n, maxdist, distances)
+
+    def get_nearest_oseries(
+        self,
+        names: str | Iterable[str] | None = None,
+        n: int = 1,
+        maxdist: float | None = None,
+        distances: bool = False,
+    ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+        """The ``n`` other oseries nearest to each oseries."""
+        return queries.get_nearest_oseries(self.db, names, n, maxdist, distances)
+
+    def within(
+        self,
+        extent: Sequence[float],
+        names: str | Iterable[str] | None = None,
+        library: str = "oseries",
+    ) -> list[str]:
+        """Names of series (models: whose oseries) inside ``[xmin, xmax, ymin, ymax]``."""
+        return queries.within(self.db, extent, names, library)
+
+    def get_extent(
+        self,
+        library: str = "oseries",
+        names: str | Iterable[str] | None = None,
+        buffer: float = 0.0,
+    ) -> list[float]:
+        """``[xmin, xmax, ymin, ymax]`` of a library's series (models: their oseries)."""
+        return queries.get_extent(self.db, library, names, buffer)
+
+    def get_tmin_tmax(
+        self, library: str = "oseries", names: str | Iterable[str] | None = None
+    ) -> pd.DataFrame:
+        """First and last timestamp (and count) of series, or models' calibration period.
+
+        Read from the store's bookkeeping, not from the series; see
+        :func:`pastas_projects.store.queries.get_tmin_tmax`.
+        """
+        return queries.get_tmin_tmax(self.db, library, names)
+
+    def get_signatures(
+        self,
+        names: str | Iterable[str] | None = None,
+        signatures: Sequence[str] | None = None,
+        library: str = "oseries",
+        progressbar: bool = False,
+    ) -> pd.DataFrame:
+        """Groundwater signatures (``ps.stats.signatures``) of series, one row per series."""
+        return queries.get_signatures(self.db, names, signatures, library, progressbar)
+
+    def search(
+        self,
+        pattern: str | Iterable[str],
+        library: str | None = None,
+        case_sensitive: bool = True,
+    ) -> list[str] | dict[str, list[str]]:
+        """Names containing ``pattern``, or matching it as a glob (``B58*``)."""
+        return queries.search(self.db, pattern, library, case_sensitive)
+
+    def apply(
+        self,
+        func: Callable,
+        library: str = "models",
+        names: str | Iterable[str] | None = None,
+        parallel: bool = False,
+        kwargs: dict[str, Any] | None = None,
+        progressbar: bool = True,
+        workers: int = 2,
+        cluster_address: str | None = None,
+    ) -> pd.DataFrame | dict[str, Any]:
+        """Run your own function on every stored model (rebuilt) or series.
+
+        ``func(item, **kwargs)`` gets a ``pastas.Model`` (library ``"models"``) or a
+        ``pandas.Series`` named after the item. A function that fails on an item
+        records the error and the others go on.
+
+        Parameters
+        ----------
+        func : callable
+            The function.
+        library : {"models", "oseries", "stresses"}, optional
+            The items.
+        names : str or list of str, optional
+            Only these items (default all).
+        parallel : bool, optional
+            Run on a Dask cluster: a local one of ``workers`` processes, or the one
+            at ``cluster_address``. The function is checked to pickle first. (The
+            ``apply`` Prefect flow does the same as a flow run.)
+        kwargs : dict, optional
+            Further keyword arguments of ``func``.
+        progressbar : bool, optional
+            Show a progress bar.
+        workers : int, optional
+            Processes of the local Dask cluster (``parallel=True``).
+        cluster_address : str, optional
+            Address of an existing Dask scheduler (``tcp://host:8786``).
+
+        Returns
+        -------
+        pandas.DataFrame or dict
+            See :func:`pastas_projects.modelling.apply.collect`: a DataFrame (one row
+            per item, an ``error`` column if something failed) when the results are
+            numbers or Series/dicts of numbers, else a dict.
+
+        Raises
+        ------
+        NotPicklableError
+            With ``parallel=True``, for a function that cannot be sent to Dask.
+
+        Examples
+        --------
+        >>> pr.apply(lambda ml: ml.stats.evp())  # doctest: +SKIP
+
+        """
+        from pastas_projects.modelling.apply import apply_batch, check_picklable, collect, label_of
+
+        library_names = self.db.names(library)
+        names = library_names if names is None else name_list(names, [])
+        missing = sorted(set(names) - set(library_names))
+        if missing:
+            raise ItemNotFoundError(f"{library} {missing[0]!r} is not in the store")
+        label = label_of(func)
+        if not parallel:
+            bar = tqdm(total=len(names), desc=f"Applying {label}", disable=not progressbar)
+            try:
+                rows = apply_batch(self.db, library, names, func, kwargs, lambda _: bar.update(1))
+            finally:
+                bar.close()
+            return collect(rows, label)
+        check_picklable(func, kwargs)
+        rows = _apply_on_dask(
+            self.db, library, names, func, kwargs, progressbar, workers, cluster_address, label
+        )
+        return collect(rows, label)
 
     # ------------------------------------------------------------------ move
     transfer_report: TransferReport | None = None
@@ -566,6 +902,69 @@ class PastasProject:
         from pastas_projects.transfer.csv import export_model_series_to_csv
 
         return export_model_series_to_csv(self.db, names, folder, metadata)
+
+
+def _apply_on_dask(
+    db: Database,
+    library: str,
+    names: list[str],
+    func: Callable,
+    kwargs: dict[str, Any] | None,
+    progressbar: bool,
+    workers: int,
+    cluster_address: str | None,
+    label: str,
+) -> list[dict[str, Any]]:
+    """Run :func:`~pastas_projects.modelling.apply.apply_batch` over batches on Dask."""
+    from distributed import Client, LocalCluster, as_completed
+
+    conn = db.conn
+    if not conn.multiprocess_safe:
+        raise ValueError(
+            f"{type(conn).__name__} lives in this process only; Dask workers cannot open "
+            "it: use parallel=False or a store on disk or a server"
+        )
+    uri, connector_name = conn.uri, conn.name
+    size = max(1, min(50, -(-len(names) // (4 * max(workers, 1)))))
+    batches = [names[i : i + size] for i in range(0, len(names), size)]
+    cluster = None
+    if cluster_address is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
+    rows: list[dict[str, Any]] = []
+    bar = tqdm(total=len(names), desc=f"Applying {label} on Dask", disable=not progressbar)
+    try:
+        with Client(cluster_address or cluster) as client:
+            futures = [
+                client.submit(
+                    _remote_apply, uri, connector_name, library, b, func, kwargs, pure=False
+                )
+                for b in batches
+            ]
+            for future in as_completed(futures):
+                batch_rows = future.result()
+                rows.extend(batch_rows)
+                bar.update(len(batch_rows))
+    finally:
+        bar.close()
+        if cluster is not None:
+            cluster.close()
+    order = {n: i for i, n in enumerate(names)}
+    return sorted(rows, key=lambda r: order[r["name"]])
+
+
+def _remote_apply(
+    uri: str,
+    connector_name: str,
+    library: str,
+    names: list[str],
+    func: Callable,
+    kwargs: dict[str, Any] | None,
+) -> list[dict[str, Any]]:
+    """One batch of :meth:`PastasProject.apply` on a Dask worker: open the store, apply."""
+    from pastas_projects.connectors import connect
+    from pastas_projects.modelling.apply import apply_batch
+
+    return apply_batch(Database(connect(uri, connector_name)), library, names, func, kwargs)
 
 
 def outcomes_table(outcomes: Sequence[Outcome]) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import pastas as ps
 import pytest
 from pastas.io.pas import PastasEncoder, pastas_hook
 
-from pastas_projects.store import pastas_compat
+from pastas_projects.store import model_json, pastas_compat
 from pastas_projects.testing import sample
 
 
@@ -159,3 +159,22 @@ def test_numba_kernels_are_found_and_cached_on_disk(tmp_path):
     assert runs[0]["hits"] == 0 and runs[1]["hits"] == 1  # compiled once, then loaded
     assert runs[0]["value"] == runs[1]["value"] == pytest.approx(np.exp(-2.25) / 2)
     assert any((tmp_path / "numba").rglob("*.nbi"))
+
+
+def test_stored_period_reads_the_json_layout(solved_model):
+    """The model's settings and its oseries' settings keep tmin/tmax under these keys."""
+    ml, _ = solved_model
+    text = pastas_compat.model_to_json(ml)
+    data = json.loads(text)
+    assert "tmin" in data["settings"] and "tmax" in data["oseries"]["settings"]
+    assert model_json.stored_period(text) == {"tmin": None, "tmax": None}
+    assert model_json.stored_settings_period(text) == {
+        "tmin": ml.settings["tmin"].isoformat(),
+        "tmax": ml.settings["tmax"].isoformat(),
+    }
+    copy = ps.Model(ml.oseries.series_original, name="copy")
+    recharge = ml.stressmodels["recharge"]
+    ps.RechargeModel(copy, prec=recharge.prec.series_original, evap=recharge.evap.series_original)
+    copy.set_settings(tmin="2004-06-01")
+    period = model_json.stored_period(pastas_compat.model_to_json(copy))
+    assert period == {"tmin": "2004-06-01T00:00:00", "tmax": None}

@@ -1,8 +1,9 @@
-"""``pastas-projects calibrate | solve | serve``: run the flows, or serve their deployments."""
+"""``pastas-projects calibrate | build | solve | serve``: run the flows, or serve deployments."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,6 +21,36 @@ from pastas_projects.cli._common import (
     split_names,
 )
 from pastas_projects.cli.root import app
+
+if TYPE_CHECKING:
+    from pastas_projects.project import PastasProject
+
+DefinitionOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--definition",
+        "-d",
+        help="Model definition file: YAML or TOML (pastastore YAML too); docs/definitions.md.",
+    ),
+]
+WarmOption = Annotated[
+    bool,
+    typer.Option(
+        "--warm-start/--cold",
+        help="Start each model from its last optimum (default) or from its initial parameters.",
+    ),
+]
+
+
+def read_definition(project: PastasProject, path: Path | None) -> dict | None:
+    """Read and check a definition file against the store; the flow gets it as a dict."""
+    if path is None:
+        return None
+    from pastas_projects.modelling.definitions import check_against_store, load_definition
+
+    definition = load_definition(path)
+    check_against_store(project.db, definition)
+    return definition.to_dict()
 
 
 @app.command()
@@ -39,6 +70,8 @@ def calibrate(
     rebuild: Annotated[
         bool, typer.Option("--rebuild", help="Rebuild models that exist already.")
     ] = False,
+    definition: DefinitionOption = None,
+    warm_start: WarmOption = True,
     workers: WorkersOption = 2,
     threads_per_worker: ThreadsOption = 1,
     cluster: ClusterOption = None,
@@ -53,7 +86,7 @@ def calibrate(
     from pastas_projects.cli._prefect import run_flow
     from pastas_projects.flows import calibrate_flow
 
-    open_project(store, name)  # a clear error for a missing or unreachable store first
+    project = open_project(store, name)  # a clear error for a missing or unreachable store
     run_flow(
         store,
         name,
@@ -63,6 +96,57 @@ def calibrate(
         only_changed=only_changed,
         noise=noise,
         rebuild=rebuild,
+        definition=read_definition(project, definition),
+        warm_start=warm_start,
+        workers=workers,
+        threads_per_worker=threads_per_worker,
+        cluster_address=cluster,
+        batch_size=batch_size,
+    )
+
+
+@app.command()
+@handle_errors
+def build(
+    store: StoreOption = DEFAULT_STORE_URI,
+    definition: DefinitionOption = None,
+    filter_: Annotated[
+        str | None,
+        typer.Option("--filter", "-f", help="Only oseries matching a glob, e.g. 'B58*'."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Build models that exist again.")
+    ] = False,
+    noise: Annotated[
+        bool, typer.Option("--noise", help="Without --definition: add an AR(1) noise model.")
+    ] = False,
+    workers: WorkersOption = 2,
+    threads_per_worker: ThreadsOption = 1,
+    cluster: ClusterOption = None,
+    batch_size: BatchOption = None,
+    name: NameOption = DEFAULT_NAME,
+) -> None:
+    """Build models (the build-models flow): those of a definition, or one per oseries.
+
+    With --definition models.yaml (or .toml; pastastore's YAML too) the file is
+    checked against the store first: an unknown stress, kind or response function
+    stops the command before anything is built. Without it every oseries gets a
+    RechargeModel with its nearest prec/evap stresses. Solve them with
+    `pastas-projects solve --only-changed`.
+    """
+    from pastas_projects.cli._prefect import run_flow
+    from pastas_projects.flows import build_models_flow
+
+    project = open_project(store, name)
+    run_flow(
+        store,
+        name,
+        build_models_flow,
+        "build",
+        pattern=filter_,
+        definition=read_definition(project, definition),
+        overwrite=overwrite,
+        noise=noise,
         workers=workers,
         threads_per_worker=threads_per_worker,
         cluster_address=cluster,
@@ -92,6 +176,7 @@ def solve(
     ] = None,
     tmin: Annotated[str | None, typer.Option(help="Start of the calibration period.")] = None,
     tmax: Annotated[str | None, typer.Option(help="End of the calibration period.")] = None,
+    warm_start: WarmOption = True,
     workers: WorkersOption = 2,
     threads_per_worker: ThreadsOption = 1,
     cluster: ClusterOption = None,
@@ -130,6 +215,7 @@ def solve(
         only_changed=only_changed,
         solver=solver,
         solve_options={k: v for k, v in (("tmin", tmin), ("tmax", tmax)) if v} or None,
+        warm_start=warm_start,
         workers=workers,
         threads_per_worker=threads_per_worker,
         cluster_address=cluster,

@@ -1,4 +1,4 @@
-"""``pastas-projects ingest | status``: series into a store, and what the store holds.
+"""``pastas-projects ingest | status | prune``: series in, what the store holds, old versions out.
 
 Neither command imports Prefect.
 """
@@ -24,6 +24,7 @@ from pastas_projects.cli._common import (
     shown_uri,
 )
 from pastas_projects.cli.root import app
+from pastas_projects.store.history import RETENTION
 
 if TYPE_CHECKING:
     from pastas_projects.project import PastasProject
@@ -60,15 +61,31 @@ def ingest(
         str | None, typer.Option(help="Unit conversion of the values, e.g. cm->m or m/d->mm/d.")
     ] = None,
     overwrite: Annotated[
+        bool | None,
+        typer.Option(
+            "--overwrite/--no-overwrite",
+            help="Replace stored series whose values changed (their models go stale); "
+            "with --update: let new values replace differing stored ones. "
+            "[default: overwrite, with --update no-overwrite]",
+            show_default=False,
+        ),
+    ] = None,
+    update: Annotated[
         bool,
-        typer.Option(help="Replace stored series whose values changed (their models go stale)."),
-    ] = True,
+        typer.Option(
+            "--update",
+            help="Append the rows to the stored series (files with only the newest rows).",
+        ),
+    ] = False,
     name: NameOption = DEFAULT_NAME,
 ) -> None:
     """Read CSV files into the store; a series is named after its file.
 
     The same code as the ingest flow: unchanged series are not written again, stored
-    metadata is kept and updated, and a file that cannot be read fails alone.
+    metadata is kept and updated, and a file that cannot be read fails alone. With
+    --update the rows are appended to the stored series (a new series is added); a
+    value that differs from the stored one under the same timestamp fails that file
+    and names the timestamps (use --overwrite to replace them).
     """
     from pastas_projects.cli._common import CLIError
     from pastas_projects.io import read_metadata_csv
@@ -80,7 +97,9 @@ def ingest(
     if not items:
         raise CLIError(f"no CSV files in {', '.join(map(str, paths))}")
     project = open_project(store, name, must_exist=False)
-    outcomes = ingest_items(project.db, items, {"unit": unit}, overwrite=overwrite)
+    if overwrite is None:
+        overwrite = not update
+    outcomes = ingest_items(project.db, items, {"unit": unit}, overwrite=overwrite, update=update)
     results = Counter(o.result for o in outcomes if o.ok)
     failed = [o for o in outcomes if not o.ok]
     what = "oseries" if kind == Kind.oseries else f"stresses (kind {kind.value})"
@@ -117,6 +136,40 @@ def status(
         return
     typer.echo(f"Store {shown_uri(store)} (connector {name!r}):")
     echo_table(status_rows(counts))
+
+
+@app.command()
+@handle_errors
+def prune(
+    store: StoreOption = DEFAULT_STORE_URI,
+    keep_last: Annotated[
+        int, typer.Option("--keep-last", min=1, help="Versions to keep of every item.")
+    ] = RETENTION["keep_versions"],
+    keep_days: Annotated[
+        float | None,
+        typer.Option("--keep-days", min=0, help="Also keep every version younger than this."),
+    ] = RETENTION["keep_days"],
+    library: Annotated[
+        list[str] | None,
+        typer.Option("--library", "-l", help="oseries, stresses or models (default all)."),
+    ] = None,
+    name: NameOption = DEFAULT_NAME,
+) -> None:
+    """Delete old versions by the retention policy the nightly deployment applies.
+
+    Of every series and model, the last --keep-last versions are kept and every
+    version younger than --keep-days days. Only stores with versions (ArcticDB)
+    have anything to prune.
+    """
+    project = open_project(store, name)
+    if not project.db.conn.supports_versions:
+        typer.echo(f"{type(project.db.conn).__name__} keeps no versions: nothing to prune.")
+        return
+    deleted = project.db.apply_retention(keep_last, keep_days, library or None)
+    rows = [(lib, f"{count} old versions deleted") for lib, count in deleted.items()]
+    days = f" and every version younger than {keep_days:g} days" if keep_days else ""
+    typer.echo(f"Kept the last {keep_last} versions of every item{days}:")
+    echo_table(rows)
 
 
 # ---------------------------------------------------------------------- status

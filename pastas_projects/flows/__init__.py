@@ -24,6 +24,7 @@ Notes
 
 from pastas_projects.datasets import SeriesCollection
 from pastas_projects.flows._common import AllFailedError
+from pastas_projects.flows.apply import apply_flow
 from pastas_projects.flows.batching import make_batches, plan_batches, target_batch_size
 from pastas_projects.flows.build import build_models_flow
 from pastas_projects.flows.calibrate import calibrate_flow
@@ -35,6 +36,7 @@ from pastas_projects.flows.solve import solve_models_flow
 __all__ = [
     "AllFailedError",
     "PastasDaskTaskRunner",
+    "apply_flow",
     "SeriesCollection",
     "build_models_flow",
     "calibrate_flow",

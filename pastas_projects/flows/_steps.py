@@ -22,7 +22,9 @@ from pastas_projects.flows.batching import make_batches
 from pastas_projects.flows.cluster import runner_threads
 from pastas_projects.store.outcomes import Outcome
 from pastas_projects.tasks import (
+    apply_batch_task,
     build_batch_task,
+    build_plans_batch,
     copy_batch_task,
     ingest_batch,
     is_transient,
@@ -36,15 +38,19 @@ STEPS: dict[str, tuple[Any, str]] = {
     "solve": (solve_batch_task, "names"),
     "statistics": (statistics_batch, "names"),
     "copy": (copy_batch_task, "names"),
+    "define": (build_plans_batch, "plans"),
+    "apply": (apply_batch_task, "names"),
 }
 """Step -> (batch task, name of its batch parameter)."""
 
 VERBS = {
     "ingest": "Ingesting",
     "build": "Building",
+    "define": "Building",
     "solve": "Solving",
     "statistics": "Reading",
     "copy": "Copying",
+    "apply": "Applying",
 }
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pastas_projects.flows._common import DEFAULT_BLOCK
+from pastas_projects.store.history import RETENTION
 
 if TYPE_CHECKING:
     from prefect import Flow
@@ -67,11 +68,16 @@ DEPLOYMENTS: tuple[Deployment, ...] = (
     Deployment(
         name="calibrate",
         entrypoint="pastas_projects.flows.calibrate:calibrate_flow",
-        description="Nightly: build a model for every oseries that has none and re-solve "
-        "the models that are unsolved, failed or whose series changed.",
+        description="Nightly: build a model for every oseries that has none (or the models "
+        "of a definition), re-solve the models that are unsolved, failed or whose series "
+        "changed, each from its last optimum, and prune old versions: keep the last "
+        "keep_versions and all younger than keep_days.",
         parameters={
             "store": DEFAULT_BLOCK,
             "only_changed": True,
+            "warm_start": True,
+            "keep_versions": RETENTION["keep_versions"],
+            "keep_days": RETENTION["keep_days"],
             "workers": 2,
             "threads_per_worker": 1,
         },

@@ -40,9 +40,11 @@ def ingest_items(
     return items
 
 
-def ingest_step(run: FlowRun, items: list[IngestItem], csv_options: dict | None) -> StepResult:
+def ingest_step(
+    run: FlowRun, items: list[IngestItem], csv_options: dict | None, update: bool = False
+) -> StepResult:
     """Run the ingest step (shared by ``ingest`` and ``calibrate``)."""
-    options = {"csv_options": dict(csv_options or {})}
+    options = {"csv_options": dict(csv_options or {}), "update": update}
     return run_step(run, "ingest", items, options, "series")
 
 
@@ -56,6 +58,7 @@ def ingest_flow(
     csv_options: dict[str, Any] | None = None,
     dataset: str | None = None,
     data: SeriesCollection | None = None,
+    update: bool = False,
     workers: int = 2,
     threads_per_worker: int = 1,
     cluster_address: str | None = None,
@@ -83,6 +86,10 @@ def ingest_flow(
         csv_options: Options of pastas_projects.io.read_csv, e.g. {"unit": "cm->m"}.
         dataset: A bundled data set: 'examples' or 'synthetic:N[:SEED]'.
         data: Series in memory (Python callers): a SeriesCollection.
+        update: Append the values to the stored series instead of replacing them: for
+            files that hold only the newest rows. A value that differs from the
+            stored one under the same timestamp fails that series (nothing of it is
+            written); a series not in the store yet is added.
         workers: Worker processes of the local Dask cluster started for this run.
         threads_per_worker: Threads per worker process.
         cluster_address: Address of an existing Dask scheduler (tcp://host:8786) to
@@ -96,5 +103,5 @@ def ingest_flow(
     """
     run = start_run(store, workers, threads_per_worker, cluster_address, batch_size)
     items = ingest_items(oseries_paths, stress_paths, metadata, metadata_csv, dataset, data)
-    result = ingest_step(run, items, csv_options)
+    result = ingest_step(run, items, csv_options, update)
     return finish(run, "Ingest series", "ingest", {"ingest": result}, result.rows)

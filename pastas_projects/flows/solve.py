@@ -15,11 +15,16 @@ from pastas_projects.tasks.solve import make_solver
 
 
 def solve_step(
-    run: FlowRun, names: list[str], solver: str | None, solve_options: dict[str, Any] | None
+    run: FlowRun,
+    names: list[str],
+    solver: str | None,
+    solve_options: dict[str, Any] | None,
+    warm_start: bool = False,
 ) -> StepResult:
     """Run the solve step (shared by ``solve-models`` and ``calibrate``)."""
     make_solver(solver)  # a wrong name fails the run before any work
     options = {"solve_kwargs": dict(solve_options or {}), "solver": solver, "since": run.since}
+    options["warm_start"] = warm_start
     return run_step(run, "solve", names, options, "models")
 
 
@@ -36,6 +41,7 @@ def solve_models_flow(
     only_changed: bool = False,
     solver: str | None = None,
     solve_options: dict[str, Any] | None = None,
+    warm_start: bool = True,
     workers: int = 2,
     threads_per_worker: int = 1,
     cluster_address: str | None = None,
@@ -58,6 +64,9 @@ def solve_models_flow(
             own (LeastSquares).
         solve_options: Options of pastas Model.solve and the solver, e.g.
             {"tmin": "2000"}.
+        warm_start: Start each model from its last optimal parameters (fewer function
+            evaluations for models whose data changed a little); false: from the
+            initial parameters.
         workers: Worker processes of the local Dask cluster started for this run.
         threads_per_worker: Threads per worker process; 1 is fastest for pastas.
         cluster_address: Address of an existing Dask scheduler (tcp://host:8786) to
@@ -81,7 +90,7 @@ def solve_models_flow(
         len(up_to_date),
         len(missing),
     )
-    result = solve_step(run, todo, solver, solve_options)
+    result = solve_step(run, todo, solver, solve_options, warm_start)
     extra = {
         "selected": len(chosen) + len(missing),
         "up_to_date": len(up_to_date),

@@ -24,6 +24,12 @@ HASH_KEY = "_hash"
 FREQ_KEY = "_freq"
 INDEX_NAME_KEY = "_index_name"
 WRITTEN_KEY = "_written"
+TMIN_KEY = "_tmin"
+TMAX_KEY = "_tmax"
+COUNT_KEY = "_count"
+"""First and last timestamp with a value, and how many values: ``get_tmin_tmax`` reads
+them from the metadata instead of the series (stores written before they existed
+fall back to reading the series)."""
 
 
 def utc_now() -> str:
@@ -46,11 +52,15 @@ def series_hash(series: pd.Series) -> str:
 def series_bookkeeping(series: pd.Series) -> dict[str, Any]:
     """Bookkeeping metadata stored with a series."""
     index = series.index
+    valid = index[series.notna().to_numpy()]
     return {
         HASH_KEY: series_hash(series),
         FREQ_KEY: index.freqstr if index.freq is not None else None,
         INDEX_NAME_KEY: index.name if isinstance(index.name, str) else None,
         WRITTEN_KEY: utc_now(),
+        TMIN_KEY: valid[0].isoformat() if len(valid) else None,
+        TMAX_KEY: valid[-1].isoformat() if len(valid) else None,
+        COUNT_KEY: int(len(valid)),
     }
 
 

@@ -11,9 +11,17 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from pastas_projects.connectors.base import LIBRARIES
 from pastas_projects.errors import ItemNotFoundError
-from pastas_projects.store.base import StoreBase, name_list
+from pastas_projects.store.base import StoreBase, check_library, name_list
 from pastas_projects.store.validation import validate_name
+
+RETENTION = {"keep_versions": 3, "keep_days": 30}
+"""The retention policy of the nightly deployment and of ``pastas-projects prune``: of
+every series and model keep the last 3 versions and every version younger than 30
+days (stores with versions: ArcticDB). A month of nightly runs stays readable
+(``as_of``), and a store that runs every night for years stops growing with every
+night."""
 
 
 class HistoryStore(StoreBase):
@@ -52,6 +60,76 @@ class HistoryStore(StoreBase):
         for name in names:
             self._require(library, name)
         return sum(self.conn._prune_versions(library, name, keep_last) for name in names)
+
+    def apply_retention(
+        self,
+        keep_last: int = 1,
+        keep_days: float | None = None,
+        libraries: str | Iterable[str] | None = None,
+        names: Iterable[str] | None = None,
+        now: pd.Timestamp | str | None = None,
+    ) -> dict[str, int]:
+        """Delete old versions by a retention policy: keep the last K and the young ones.
+
+        Of every item, the newest ``keep_last`` versions are kept, and every version
+        written less than ``keep_days`` days ago; older versions are deleted. The
+        newest version is always kept. A model version whose series versions were
+        deleted can no longer be rebuilt ``as_of`` that version (its series are then
+        read as they are now, if at all): keep enough days to look back as far as
+        you need.
+
+        On connectors without versions (PyStore, Dict) there is nothing to prune.
+
+        Parameters
+        ----------
+        keep_last : int, optional
+            Versions to keep of every item, at least 1.
+        keep_days : float, optional
+            Keep every version younger than this many days as well.
+        libraries : str or list of str, optional
+            Libraries to prune (default all three).
+        names : list of str, optional
+            Only these items (default all items of each library).
+        now : pandas.Timestamp or str, optional
+            The time the ages are counted from (UTC; default the current time).
+
+        Returns
+        -------
+        dict
+            ``library -> number of versions deleted``.
+
+        Examples
+        --------
+        >>> pr.db.apply_retention(keep_last=3, keep_days=30)  # doctest: +SKIP
+        {'oseries': 12, 'stresses': 0, 'models': 2970}
+
+        """
+        if isinstance(keep_last, bool) or not isinstance(keep_last, int) or keep_last < 1:
+            raise ValueError(f"keep_last must be a whole number >= 1, not {keep_last!r}")
+        if keep_days is not None and (isinstance(keep_days, bool) or not keep_days >= 0):
+            raise ValueError(f"keep_days must be a number >= 0 or None, not {keep_days!r}")
+        libraries = name_list(libraries, list(LIBRARIES))
+        for library in libraries:
+            check_library(library)
+        deleted = dict.fromkeys(libraries, 0)
+        if not self.conn.supports_versions:
+            return deleted
+        stamp = pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz="UTC")
+        stamp = stamp.tz_convert("UTC").tz_localize(None) if stamp.tz else stamp
+        cutoff = None if keep_days is None else stamp - pd.Timedelta(days=float(keep_days))
+        for library in libraries:
+            wanted = (
+                self.names(library)
+                if names is None
+                else [n for n in names if self.conn._has(library, n)]
+            )
+            for name in wanted:
+                versions = self.conn._list_versions(library, name)
+                young = 0 if cutoff is None else sum(v.timestamp >= cutoff for v in versions)
+                keep = max(keep_last, young)
+                if len(versions) > keep:
+                    deleted[library] += self.conn._prune_versions(library, name, keep)
+        return deleted
 
     # ------------------------------------------------------------------ snapshots
     def create_snapshot(self, snapshot: str) -> None:

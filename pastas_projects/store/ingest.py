@@ -139,6 +139,7 @@ def ingest(
     csv_options: Mapping[str, Any] | None = None,
     overwrite: bool = True,
     progress: Callable[[Outcome], Any] | None = None,
+    update: bool = False,
 ) -> list[Outcome]:
     """Read each item (if it is a file) and write it into the store.
 
@@ -156,8 +157,14 @@ def ingest(
         Passed to :func:`pastas_projects.io.read_csv` (``unit``, ``dayfirst``, ...).
     overwrite : bool, optional
         Replace series that changed; with ``False`` they are recorded as failed.
+        With ``update``: let new values replace stored values that differ under the
+        same timestamp.
     progress : callable, optional
         Called with each :class:`Outcome` as soon as it is known.
+    update : bool, optional
+        Append the values to the stored series instead of replacing it
+        (``Database.upsert_oseries``/``upsert_stress``): for files that hold only
+        the newest rows. A series not stored yet is added.
 
     Returns
     -------
@@ -181,7 +188,7 @@ def ingest(
     for item in items:
         start = time.perf_counter()
         try:
-            result = _write_one(db, item, csv_options, stored[item.library], overwrite)
+            result = _write_one(db, item, csv_options, stored[item.library], overwrite, update)
             outcome = Outcome(item.name, True, "ingest", time.perf_counter() - start)
             outcome.result = result
         except StoreConnectionError:
@@ -198,7 +205,7 @@ def ingest(
 
 
 def _write_one(
-    db: Database, item: IngestItem, csv_options: dict, stored: dict, overwrite: bool
+    db: Database, item: IngestItem, csv_options: dict, stored: dict, overwrite: bool, update: bool
 ) -> str:
     series = item.series
     if series is None:
@@ -206,6 +213,10 @@ def _write_one(
     metadata = user_metadata(stored.get(item.name, {})) | dict(item.metadata)
     if item.kind is not None:
         metadata["kind"] = item.kind
+    if update:
+        if item.library == "oseries":
+            return db.upsert_oseries(series, item.name, metadata, overwrite=overwrite)
+        return db.upsert_stress(series, item.name, metadata=metadata, overwrite=overwrite)
     if item.library == "oseries":
         return db.add_oseries(series, item.name, metadata, overwrite=overwrite, force=overwrite)
     return db.add_stress(series, item.name, metadata=metadata, overwrite=overwrite, force=overwrite)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pandas as pd
+
 SERIES_KEYS = ("stress", "prec", "evap", "temp")
 """Keys of a stress model's dict that may hold a time series (or a list of them)."""
 
@@ -37,3 +39,32 @@ def model_dict_series_names(data: dict) -> list[tuple[str, str]]:
                 if is_timeseries_dict(item):
                     names.append(("stresses", str(item["name"])))
     return names
+
+
+def stored_period(text: str) -> dict[str, str | None]:
+    """The calibration period a stored model keeps fixed, read from its JSON.
+
+    For models stored before their record held ``period``: a bound of the model's
+    ``settings`` that equals the one its oseries had when it was stored follows the
+    oseries (``None``); any other bound is fixed (ISO string).
+    """
+    data = json.loads(text)
+    settings = data.get("settings") or {}
+    own = (data.get("oseries") or {}).get("settings") or {}
+    period: dict[str, str | None] = {}
+    for key in ("tmin", "tmax"):
+        value, series_value = settings.get(key), own.get(key)
+        fixed = value is not None and (
+            series_value is None or pd.Timestamp(value) != pd.Timestamp(series_value)
+        )
+        period[key] = pd.Timestamp(value).isoformat() if fixed else None
+    return period
+
+
+def stored_settings_period(text: str) -> dict[str, str | None]:
+    """``tmin`` and ``tmax`` of a stored model's settings (ISO strings), from its JSON."""
+    settings = json.loads(text).get("settings") or {}
+    return {
+        key: None if settings.get(key) is None else pd.Timestamp(settings[key]).isoformat()
+        for key in ("tmin", "tmax")
+    }

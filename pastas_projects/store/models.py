@@ -29,7 +29,8 @@ from pastas_projects.store.bookkeeping import (
     split_series_key,
     utc_now,
 )
-from pastas_projects.store.validation import validate_name
+from pastas_projects.store.model_json import stored_period
+from pastas_projects.store.validation import validate_metadata, validate_name
 
 if TYPE_CHECKING:
     import pastas as ps
@@ -55,6 +56,36 @@ def checks_word(record: dict[str, Any]) -> str | None:
     if "pass" not in checks:
         return None
     return "pass" if checks["pass"] else "fail"
+
+
+CARRIED_KEYS = ("period", "definition", "solve_options", "annotations")
+"""Record keys a model keeps when it is written again (solved, edited): see :func:`carried`."""
+
+
+def model_period(ml: ps.Model) -> dict[str, str | None]:
+    """The calibration period a model keeps fixed: ``{"tmin": ..., "tmax": ...}``.
+
+    A bound of ``ml.settings`` that equals the first (last) timestamp of the model's
+    oseries follows the oseries (``None``): when new observations arrive the next
+    solve uses them. Any other bound was set on purpose and is kept (ISO string).
+    """
+    period: dict[str, str | None] = {}
+    for key in ("tmin", "tmax"):
+        setting, own = ml.settings.get(key), ml.oseries.settings.get(key)
+        fixed = setting is not None and (own is None or pd.Timestamp(setting) != pd.Timestamp(own))
+        period[key] = pd.Timestamp(setting).isoformat() if fixed else None
+    return period
+
+
+def carried(record: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a model's record that stay with it when it is written again.
+
+    ``period`` (a calibration period fixed by a definition or a solve), ``definition``
+    (the template or definition it was built from), ``solve_options`` (options its
+    definition gives the solver) and ``annotations`` (e.g. which alternative
+    :meth:`~pastas_projects.PastasProject.select_models` chose).
+    """
+    return {key: record[key] for key in CARRIED_KEYS if key in record}
 
 
 class SeriesCache:
@@ -104,6 +135,9 @@ class RebuiltModel:
         ``series key -> content hash`` of the series it was rebuilt with now.
     versions : dict
         ``series key -> version`` of those series (``None`` without versions).
+    period : dict
+        The calibration period the model keeps fixed (see :func:`model_period`):
+        from its record, or for models stored before records had it, from its JSON.
 
     """
 
@@ -111,6 +145,7 @@ class RebuiltModel:
     record: dict[str, Any]
     inputs: dict[str, str]
     versions: dict[str, int | None]
+    period: dict[str, str | None] | None = None
 
 
 class ModelStore(StoreBase):
@@ -121,6 +156,11 @@ class ModelStore(StoreBase):
     def models(self) -> pd.DataFrame:
         """One row per model: its series, status, error and when it was written/solved."""
         return self.get_model_info()
+
+    @property
+    def n_models(self) -> int:
+        """Number of models in the store."""
+        return len(self.conn._list_names("models"))
 
     def get_model_info(self, names: str | Iterable[str] | None = None) -> pd.DataFrame:
         """Bookkeeping of models (no model is rebuilt).
@@ -237,7 +277,8 @@ class ModelStore(StoreBase):
             raise ModelBuildError(
                 f"model {name!r} cannot be rebuilt: {type(err).__name__}: {err}"
             ) from err
-        return RebuiltModel(ml, item.metadata, hashes, versions)
+        period = item.metadata.get("period") or stored_period(item.data)
+        return RebuiltModel(ml, item.metadata, hashes, versions, period)
 
     # ------------------------------------------------------------------ writing
     def add_model(
@@ -325,6 +366,7 @@ class ModelStore(StoreBase):
         error: str | None = None,
         checks: dict[str, bool] | None = None,
         check_errors: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> int | None:
         """Write a model built from the stored series, with its bookkeeping.
 
@@ -350,6 +392,13 @@ class ModelStore(StoreBase):
             (see :mod:`pastas_projects.modelling.checks`).
         check_errors : dict, optional
             ``{check: error}`` of checks that could not run.
+        extra : dict, optional
+            Further JSON-serialisable bookkeeping to keep with the model, e.g. what
+            :func:`carried` takes from its previous record, ``solve_info``
+            (``nfev``, ``warm_start``) and ``period`` (its fixed calibration period).
+            Without ``period`` it is read from the model: a ``tmin``/``tmax`` of its
+            settings that differs from its oseries' first/last timestamp is fixed,
+            one that equals it follows the oseries when new values arrive.
 
         Returns
         -------
@@ -373,9 +422,88 @@ class ModelStore(StoreBase):
             info["status"] = "failed"
             info["error"] = error
             info["failed_at"] = utc_now()
+        for key in ("tmin", "tmax"):  # the calibration period, for get_tmin_tmax
+            value = ml.settings.get(key)
+            info[key] = None if value is None else pd.Timestamp(value).isoformat()
+        extra = dict(extra or {})
+        if "period" not in extra:
+            extra["period"] = model_period(ml)
+        for key, value in extra.items():
+            if key in info:
+                raise ValueError(f"model {ml.name!r}: extra key {key!r} is bookkeeping of its own")
+            info[key] = value
+
         from pastas_projects.store.pastas_compat import model_to_json
 
         return self.conn._write("models", validate_name(ml.name, "model"), model_to_json(ml), info)
+
+    def mark_failed(self, names: str | Iterable[str], error: str) -> list[str]:
+        """Record stored models as failed, with the reason, without rebuilding them.
+
+        For models that cannot be rebuilt (a series they use is gone) or must not be
+        trusted any more: their status becomes ``failed`` with ``error``, their fit
+        statistics and checks are dropped (so no table shows a stale fit) and the model itself
+        is kept as it is, so it can be re-solved once its series are back. On
+        connectors with versions this writes a new version; the old one stays
+        readable.
+
+        Parameters
+        ----------
+        names : str or list of str
+            The models; names that are not in the store are left out.
+        error : str
+            Why, as it should appear in ``pr.db.models["error"]``.
+
+        Returns
+        -------
+        list of str
+            The models marked.
+
+        """
+        marked = []
+        for name in name_list(names, []):
+            try:
+                item = self.read_item("models", name)
+            except ItemNotFoundError:
+                continue
+            info = dict(item.metadata)
+            info.update(
+                status="failed", solved=False, error=str(error), failed_at=utc_now(), statistics={}
+            )
+            info.pop("checks", None)  # the checks judged a fit that no longer stands
+            info.pop("check_errors", None)
+            self.conn._write("models", name, item.data, info)
+            marked.append(name)
+        return marked
+
+    def annotate_model(self, name: str, key: str, value: Any) -> None:
+        """Keep a note with a stored model's record, without rebuilding it.
+
+        Notes live under ``annotations`` in the record and stay with the model when it
+        is solved or edited again (e.g. ``"selection"``, written by
+        :meth:`~pastas_projects.PastasProject.select_models`). On connectors with
+        versions this writes a new version.
+
+        Parameters
+        ----------
+        name : str
+            The model.
+        key : str
+            Name of the note.
+        value : JSON-serialisable
+            The note; ``None`` removes it.
+
+        """
+        value = validate_metadata({str(key): value}, name, "annotation of model")[str(key)]
+        item = self.read_item("models", name)
+        info = dict(item.metadata)
+        notes = dict(info.get("annotations") or {})
+        if value is None:
+            notes.pop(key, None)
+        else:
+            notes[key] = value
+        info["annotations"] = notes
+        self.conn._write("models", name, item.data, info)
 
     def del_models(self, names: str | Iterable[str]) -> None:
         """Delete models (all their versions)."""

@@ -17,6 +17,7 @@ from pastas_projects.errors import (
     InvalidNameError,
     MetadataError,
     SeriesTypeError,
+    SeriesUpdateError,
     SeriesValueError,
 )
 
@@ -216,3 +217,110 @@ def validate_series(series: Any, name: str, what: str = "series") -> pd.Series:
     if values.dtype.kind == "f" and np.isinf(values).any():
         raise SeriesValueError(f"{label}: {int(np.isinf(values).sum())} values are infinite")
     return series
+
+
+def check_increasing(series: Any, name: str, what: str) -> None:
+    """Raise :class:`SeriesUpdateError` naming the first timestamp that goes back in time.
+
+    New values for a stored series must come in time order; this says where they do
+    not (before :func:`validate_series` gives its general message).
+    """
+    index = getattr(series, "index", None)
+    if not isinstance(index, pd.DatetimeIndex) or index.hasnans or len(index) < 2:
+        return
+    steps = np.diff(index.asi8)
+    if (steps < 0).any():
+        i = int(np.argmax(steps < 0))
+        raise SeriesUpdateError(
+            f"{what} {name!r}: timestamps decrease at row {i + 1} ({index[i]} is followed "
+            f"by {index[i + 1]}); new values must be in time order (series.sort_index())"
+        )
+
+
+def _show(timestamps: pd.DatetimeIndex, limit: int = 3) -> str:
+    shown = ", ".join(str(t) for t in timestamps[:limit])
+    return shown + (f" and {len(timestamps) - limit} more" if len(timestamps) > limit else "")
+
+
+def merge_new_values(
+    stored: pd.Series,
+    new: pd.Series,
+    name: str,
+    what: str,
+    overwrite: bool,
+    freq: str | None,
+) -> pd.Series:
+    """The stored series with new values added: what ``update_oseries`` writes.
+
+    Parameters
+    ----------
+    stored : pandas.Series
+        The series in the store.
+    new : pandas.Series
+        Validated new values (sorted, unique timestamps).
+    name, what : str
+        The item and its kind, for messages.
+    overwrite : bool
+        Let new values replace stored values that differ under the same timestamp.
+    freq : str or None
+        The stored series' frequency (bookkeeping ``_freq``); the merged series must
+        keep it.
+
+    Returns
+    -------
+    pandas.Series
+        Sorted union of both; the new value wins under a shared timestamp.
+
+    Raises
+    ------
+    SeriesUpdateError
+        If values differ under shared timestamps (and not ``overwrite``), or the
+        merged series no longer has the stored frequency.
+
+    """
+    new = new.copy()
+    if new.index.unit != stored.index.unit:
+        new.index = new.index.as_unit(stored.index.unit)
+    shared = stored.index.intersection(new.index)
+    if len(shared) and not overwrite:
+        old_values = stored.loc[shared].to_numpy(dtype="float64")
+        new_values = new.loc[shared].to_numpy(dtype="float64")
+        same = (old_values == new_values) | (np.isnan(old_values) & np.isnan(new_values))
+        if not same.all():
+            changed = shared[~same]
+            first = changed[0]
+            raise SeriesUpdateError(
+                f"{what} {name!r}: {len(changed)} new value(s) differ from the stored "
+                f"values under the same timestamps ({_show(changed)}; at {first}: stored "
+                f"{float(stored.loc[first])!r}, new {float(new.loc[first])!r}); use "
+                "overwrite=True to replace them"
+            )
+    if new.index.freq is not None and freq is not None and new.index.freqstr != freq:
+        raise SeriesUpdateError(
+            f"{what} {name!r}: the new values have frequency {new.index.freqstr!r}, the "
+            f"stored series {freq!r}"
+        )
+    added = new.index.difference(stored.index)
+    dtype = np.result_type(stored.dtype, new.dtype)
+    merged = pd.concat([stored.astype(dtype), new.loc[added].astype(dtype)]).sort_index()
+    if overwrite and len(shared):
+        merged.loc[shared] = new.loc[shared].astype(dtype).to_numpy()
+    merged.name = stored.name
+    if freq is not None and len(added):
+        try:
+            grid = pd.date_range(
+                merged.index[0], merged.index[-1], freq=freq, unit=merged.index.unit
+            )
+        except ValueError:
+            grid = None
+        if grid is not None and not (len(grid) == len(merged) and (grid == merged.index).all()):
+            off = added[~added.isin(grid)]
+            where = f"fall off its grid at {_show(off)}" if len(off) else "leave a gap"
+            raise SeriesUpdateError(
+                f"{what} {name!r} has frequency {freq!r}, but the new values {where} "
+                f"(stored {stored.index[0]} to {stored.index[-1]}, new {new.index[0]} to "
+                f"{new.index[-1]}); give values at that frequency without gaps"
+            )
+        if grid is not None:
+            merged.index = grid.rename(stored.index.name)
+    return merged

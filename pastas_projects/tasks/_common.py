@@ -82,7 +82,11 @@ def batch_run_name() -> str:
     """Name of a batch task run, e.g. ``solve syn_00001..syn_00027 (27)``."""
     parameters = runtime_task_run.parameters or {}
     items = next(
-        (parameters[k] for k in ("names", "oseries", "items") if parameters.get(k) is not None),
+        (
+            parameters[k]
+            for k in ("names", "oseries", "items", "plans")
+            if parameters.get(k) is not None
+        ),
         [],
     )
     labels = [getattr(item, "name", item) for item in items]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import task
 
 from pastas_projects.blocks import PastasStoreBlock
 from pastas_projects.store.outcomes import Outcome
+
+if TYPE_CHECKING:
+    from pastas_projects.modelling.definitions import ModelPlan
+
 from pastas_projects.tasks._common import (
     TASK_OPTIONS,
     BatchClock,
@@ -107,3 +111,47 @@ def build_batch_task(
         for outcome in outcomes:
             rows[outcome.name] = outcome.to_dict() | {"reused": False}
     return clock.stamp(in_order(oseries, rows))
+
+
+@task(name="build_definition_batch", **TASK_OPTIONS)
+def build_plans_batch(
+    store: PastasStoreBlock | str,
+    plans: list[ModelPlan],
+    overwrite: bool = False,
+    since: str | None = None,
+) -> list[dict[str, Any]]:
+    """Build and store the models of a batch of definition plans; failures are recorded.
+
+    Parameters
+    ----------
+    store : PastasStoreBlock or str
+        The store, or the name of a saved block.
+    plans : list of ModelPlan
+        Models resolved from a definition (``modelling.definitions.plan_models``).
+    overwrite : bool
+        Rebuild models that exist (else they are kept and reported ``skipped``).
+    since : str, optional
+        Start time (UTC ISO) of the run: with ``overwrite``, models written since then
+        (by an earlier attempt of this batch) are not built again.
+
+    Returns
+    -------
+    list of dict
+        One :meth:`Outcome.to_dict` per plan, in order, plus ``reused``.
+
+    """
+    from pastas_projects.modelling.definitions import build_plans
+
+    clock = BatchClock()
+    _, project = pipeline_project(store)
+    db = project.db
+    names = [plan.name for plan in plans]
+    rows: dict[str, dict] = {}
+    if overwrite and since is not None:
+        for name, info in db.model_records(names, missing="skip").items():
+            if done_since(info, since, "written"):
+                rows[name] = Outcome(name, True, "build", 0.0).to_dict() | {"reused": True}
+    todo = [plan for plan in plans if plan.name not in rows]
+    for outcome in build_plans(db, todo, overwrite):
+        rows[outcome.name] = outcome.to_dict() | {"reused": False}
+    return clock.stamp(in_order(names, rows))

@@ -16,6 +16,7 @@ def ingest_batch(
     store: PastasStoreBlock | str,
     items: list[IngestItem],
     csv_options: dict[str, Any] | None = None,
+    update: bool = False,
 ) -> list[dict[str, Any]]:
     """Write series into the store; unchanged series are left as they are.
 
@@ -33,6 +34,10 @@ def ingest_batch(
         The series to write.
     csv_options : dict, optional
         Passed to :func:`pastas_projects.io.read_csv` (``unit``, ``dayfirst``, ...).
+    update : bool
+        Append the values to stored series (``Database.upsert_oseries``): files that
+        hold only the newest rows; a value that differs under a stored timestamp
+        fails that series.
 
     Returns
     -------
@@ -43,4 +48,5 @@ def ingest_batch(
     """
     clock = BatchClock()
     _, project = pipeline_project(store)
-    return clock.stamp([o.to_dict() for o in ingest(project.db, items, csv_options)])
+    outcomes = ingest(project.db, items, csv_options, overwrite=not update, update=update)
+    return clock.stamp([o.to_dict() for o in outcomes])

@@ -130,6 +130,7 @@ def solve_batch_task(
     solve_kwargs: dict[str, Any] | None = None,
     solver: str | None = None,
     since: str | None = None,
+    warm_start: bool = False,
 ) -> list[dict[str, Any]]:
     """Rebuild, solve and store a batch of models; failures are recorded per model.
 
@@ -146,6 +147,9 @@ def solve_batch_task(
     since : str, optional
         Start time (UTC ISO) of the run: models solved since then by an earlier
         attempt of this batch are not solved again (see :func:`reused_outcomes`).
+    warm_start : bool
+        Start each model from its last optimal parameters (see
+        :func:`pastas_projects.modelling.solve.solve_one`).
 
     Returns
     -------
@@ -166,6 +170,6 @@ def solve_batch_task(
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         warnings.filterwarnings("ignore", category=FutureWarning)
-        for outcome in solve_batch(project.db, todo, kwargs):
+        for outcome in solve_batch(project.db, todo, kwargs, warm_start=warm_start):
             rows[outcome.name] = outcome.to_dict() | {"reused": False}
     return clock.stamp(in_order(names, rows))

@@ -15,7 +15,9 @@ Every test goes through :class:`~pastas_projects.PastasProject`, so it checks wh
 users rely on: exact round trips, models that simulate identically after a
 rebuild, clear errors that leave the store unchanged, concurrent writers and
 crashed writers (for connectors whose ``multiprocess_safe`` is true and whose
-``uri`` reopens them), versions and snapshots where supported.
+``uri`` reopens them), versions and snapshots where supported, new observations
+(``update_*``/``upsert_*`` and their errors), deleting series that models use,
+retention and model notes.
 """
 
 from pastas_projects.testing.suite import ConnectorSuite

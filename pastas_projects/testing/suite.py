@@ -21,12 +21,13 @@ from pastas_projects.errors import (
 )
 from pastas_projects.testing import sample
 from pastas_projects.testing._state import store_state
+from pastas_projects.testing.suite_feed import FeedSuite
 from pastas_projects.testing.suite_safety import SafetySuite
 from pastas_projects.testing.suite_transfer import TransferSuite
 from pastas_projects.testing.suite_versions import VersionSuite
 
 
-class ConnectorSuite(VersionSuite, SafetySuite, TransferSuite):
+class ConnectorSuite(VersionSuite, SafetySuite, TransferSuite, FeedSuite):
     """Tests every connector must pass; needs a ``connector`` fixture (a new, empty store)."""
 
     @pytest.fixture
