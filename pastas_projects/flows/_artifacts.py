@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from pastas_projects.flows._common import AllFailedError, FlowRun
+from pastas_projects.flows._common import AllFailedError, FlowRun, slug
 
 MAX_TABLE_ROWS = 1000
 """Rows at most in a table artifact; larger tables are cut and say so."""
@@ -120,11 +119,6 @@ def accounting(steps: dict[str, Any], run_started_at: float) -> dict[str, Any]:
     if firsts:
         result["before_first_step_s"] = round(min(firsts) - run_started_at, 3)
     return result
-
-
-def slug(text: str) -> str:
-    """Lower-case letters, digits and dashes only (what artifact keys allow)."""
-    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9]+", "-", text.lower())).strip("-") or "store"
 
 
 def _fmt(value: Any) -> Any:

@@ -126,7 +126,7 @@ def publish_pictures(run: FlowRun, title: str, key_prefix: str) -> dict[str, str
         ``report_path`` of the report written.
 
     """
-    from pastas_projects.flows._artifacts import slug
+    from pastas_projects.flows._common import slug
     from pastas_projects.plotting import statistic_pictures, write_report
 
     prefix = slug(key_prefix)

@@ -286,45 +286,6 @@ class PastasDaskTaskRunner(DaskTaskRunner):
         )
 
 
-def flow_task_runner(
-    workers: int = 2, threads_per_worker: int = 1, cluster_address: str | None = None
-) -> Any:
-    """Configure the task runner of the current flow run and return it.
-
-    The flows' default runner (a :class:`PastasDaskTaskRunner` with
-    ``follow_parameters``) is set up from the arguments: without ``cluster_address``
-    it uses the warm cluster of this machine when one runs for the same Prefect API
-    (:mod:`~pastas_projects.flows.warm_cluster`), else it starts a local cluster for
-    the run. A runner a caller chose with ``flow.with_options(task_runner=...)`` is
-    used as it is.
-
-    Returns
-    -------
-    prefect.task_runners.TaskRunner
-
-    """
-    from prefect.context import FlowRunContext
-
-    context = FlowRunContext.get()
-    if context is None or context.task_runner is None:
-        raise RuntimeError("flow_task_runner() must be called inside a flow run")
-    runner = context.task_runner
-    if (
-        isinstance(runner, PastasDaskTaskRunner)
-        and runner.follow_parameters
-        and runner._client is None
-    ):
-        if cluster_address is None:
-            from pastas_projects.flows.warm_cluster import find_warm_cluster
-
-            warm = find_warm_cluster()
-            if warm is not None:
-                logger.info("using the warm cluster at %s (pastas-projects cluster)", warm.address)
-                cluster_address = warm.address
-        runner.configure(workers, threads_per_worker, cluster_address)
-    return runner
-
-
 def runner_threads(runner: Any, default: int) -> int:
     """Threads a task runner runs tasks on (starts a Dask cluster if needed)."""
     if isinstance(runner, PastasDaskTaskRunner):

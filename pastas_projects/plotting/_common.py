@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import warnings
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -27,10 +27,24 @@ from pastas_projects.errors import (
     UnknownNameError,
 )
 from pastas_projects.modelling.checks import check_statistic
+from pastas_projects.store import Database
 from pastas_projects.store.bookkeeping import DEFAULT_STATISTICS
 
-if TYPE_CHECKING:
-    from pastas_projects.project import PastasProject
+
+class PastasProject(Protocol):
+    """What plots, maps and the report use of a :class:`pastas_projects.PastasProject`.
+
+    Typed as a protocol so that the plotting layer names no layer above it.
+    """
+
+    name: str
+    db: Database
+
+    def get_statistics(
+        self, statistics: str | Sequence[str], names: Any = None, progressbar: bool = False
+    ) -> pd.DataFrame:
+        """Fit statistics per model."""
+
 
 HIGHER_IS_BETTER = frozenset({"evp", "rsq", "nse", "kge", "rsq_adj", "kge_2012", "pi"})
 """Statistics for which a higher value is a better fit (for others: lower is better)."""

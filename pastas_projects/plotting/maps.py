@@ -10,7 +10,6 @@ nothing to show raises :class:`~pastas_projects.errors.NoCoordinatesError`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 import matplotlib as mpl
 import numpy as np
@@ -24,6 +23,7 @@ from pastas_projects.errors import ModelNotSolvedError, UnknownNameError
 from pastas_projects.modelling.checks import PASS
 from pastas_projects.plotting._common import (
     HIGHER_IS_BETTER,
+    PastasProject,
     finish_map,
     marker_size,
     model_positions,
@@ -36,9 +36,6 @@ from pastas_projects.plotting._common import (
     warn_skipped,
 )
 from pastas_projects.plotting._common import label as stat_label
-
-if TYPE_CHECKING:
-    from pastas_projects.project import PastasProject
 
 MAP_SIZE = (7.0, 7.0)
 PASS_COLOUR, FAIL_COLOUR, NONE_COLOUR = "#2e9e5b", "#d1483b", "#b8b8b8"

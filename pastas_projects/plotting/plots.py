@@ -10,7 +10,7 @@ when none is left the plot raises.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from pastas_projects.errors import ItemNotFoundError, ModelNotSolvedError
 from pastas_projects.plotting._common import (
     HIGHER_IS_BETTER,
+    PastasProject,
     name_list,
     new_axes,
     shown,
@@ -29,9 +30,6 @@ from pastas_projects.plotting._common import (
     statistic_values,
 )
 from pastas_projects.plotting._common import label as stat_label
-
-if TYPE_CHECKING:
-    from pastas_projects.project import PastasProject
 
 PERIODS = {"YS": ("Y", "year"), "QS": ("Q", "quarter"), "MS": ("M", "month"), "W": ("W", "week")}
 """Periods :meth:`Plots.data_availability` counts observations in: pandas period, word."""

@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -35,13 +34,16 @@ from pastas_projects.errors import (
 )
 from pastas_projects.modelling.checks import PASS, check_statistic
 from pastas_projects.plotting import _html as h
-from pastas_projects.plotting._common import HIGHER_IS_BETTER, file_figure, label, png_bytes
+from pastas_projects.plotting._common import (
+    HIGHER_IS_BETTER,
+    PastasProject,
+    file_figure,
+    label,
+    png_bytes,
+)
 from pastas_projects.plotting.maps import Maps
 from pastas_projects.plotting.plots import Plots, worst_first
 from pastas_projects.store.bookkeeping import DEFAULT_STATISTICS
-
-if TYPE_CHECKING:
-    from pastas_projects.project import PastasProject
 
 MAX_FAILURES = 200
 """Failures listed on the page at most (the rest are counted)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pastas_projects.connectors import connect
 from pastas_projects.connectors.base import LIBRARIES, BaseConnector
@@ -12,14 +12,17 @@ from pastas_projects.errors import PastasProjectsError, StoreConnectionError
 from pastas_projects.store import Database
 from pastas_projects.store.outcomes import Outcome, error_text
 
-if TYPE_CHECKING:
-    from pastas_projects.project import PastasProject
-
 SERIES_FIRST = ("oseries", "stresses", "models")
 """The order items move in: a model is written after the series it uses."""
 
 
-def as_database(store: PastasProject | Database | BaseConnector | str, role: str) -> Database:
+class HasDatabase(Protocol):
+    """A project (:class:`pastas_projects.PastasProject`): anything with a ``db``."""
+
+    db: Database
+
+
+def as_database(store: HasDatabase | Database | BaseConnector | str, role: str) -> Database:
     """The :class:`Database` of a project, a connector or a store URI.
 
     A URI opens the connector named ``pastas_projects`` (the command line's default);

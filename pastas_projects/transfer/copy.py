@@ -18,7 +18,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
@@ -29,11 +28,8 @@ from pastas_projects.store.base import SERIES_LIBRARIES, word
 from pastas_projects.store.bookkeeping import split_series_key
 from pastas_projects.store.items import records_match
 from pastas_projects.store.outcomes import Outcome
-from pastas_projects.transfer._common import as_database, chosen_libraries, moved
+from pastas_projects.transfer._common import HasDatabase, as_database, chosen_libraries, moved
 from pastas_projects.transfer.report import TransferReport
-
-if TYPE_CHECKING:
-    from pastas_projects.project import PastasProject
 
 
 @dataclass
@@ -206,8 +202,8 @@ def copy_items(
 
 
 def copy_store(
-    src: PastasProject | Database | BaseConnector | str,
-    dst: PastasProject | Database | BaseConnector | str,
+    src: HasDatabase | Database | BaseConnector | str,
+    dst: HasDatabase | Database | BaseConnector | str,
     libraries: str | Iterable[str] | None = None,
     names: str | Iterable[str] | None = None,
     overwrite: bool = False,

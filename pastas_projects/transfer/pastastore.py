@@ -22,7 +22,7 @@ import time
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -36,11 +36,8 @@ from pastas_projects.store.bookkeeping import HASH_KEY, series_hash, user_metada
 from pastas_projects.store.model_json import model_dict_series_names
 from pastas_projects.store.outcomes import Outcome, error_text
 from pastas_projects.store.pastas_compat import model_to_json
-from pastas_projects.transfer._common import as_database, moved
+from pastas_projects.transfer._common import HasDatabase, as_database, moved
 from pastas_projects.transfer.report import TransferReport
-
-if TYPE_CHECKING:
-    from pastas_projects.project import PastasProject
 
 
 def _pastastore() -> Any:
@@ -176,7 +173,7 @@ def _warn_skipped(report: TransferReport, where: str) -> None:
 # ---------------------------------------------------------------------- pastastore -> here
 def import_pastastore(
     source: Any,
-    project: PastasProject | Database | BaseConnector | str,
+    project: HasDatabase | Database | BaseConnector | str,
     names: str | Iterable[str] | None = None,
     overwrite: bool = False,
     statistics: bool = True,
@@ -388,7 +385,7 @@ def _plan_import(
 
 # ---------------------------------------------------------------------- here -> pastastore
 def export_pastastore(
-    project: PastasProject | Database | BaseConnector | str,
+    project: HasDatabase | Database | BaseConnector | str,
     pstore: Any,
     names: str | Iterable[str] | None = None,
     overwrite: bool = False,
