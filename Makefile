@@ -20,11 +20,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/pastas-projects demo --store $(STORE)
 
+# Two test processes: most tests wait on servers and subprocesses, so two keep both
+# cores busy. The servers are started once, by the first process (tests/conftest.py).
 test: $(STAMP) chromium
-	$(PY) -m pytest -ra -m "not soak"
+	$(PY) -m pytest -ra -n 2 --dist loadgroup -m "not soak"
 
 test-all: $(STAMP) chromium
-	$(PY) -m pytest -ra
+	$(PY) -m pytest -ra -n 2 --dist loadgroup
 
 # The browser tests drive Debian's chromium (playwright cannot download its own here).
 # Installed when missing and we may (root, as CI runs); otherwise those tests skip and say why.

@@ -50,7 +50,7 @@ def _listening(port: int) -> bool:
 class S3Server:
     """A running server: ``.uri(...)`` for ArcticDB, ``.stop()`` (or ``with``) to end it."""
 
-    def __init__(self, port: int, bucket: str, process: subprocess.Popen, log: Path):
+    def __init__(self, port: int, bucket: str, process: subprocess.Popen | None, log: Path):
         self.host = "127.0.0.1"
         self.port = port
         self.bucket = bucket
@@ -69,6 +69,23 @@ class S3Server:
         if credentials:
             uri += f"&access={self.access_key}&secret={self.secret_key}"
         return uri
+
+    def to_env(self) -> str:
+        """The server as text for another process (``from_env``): no process handle."""
+        fields = ("host", "port", "bucket", "access_key", "secret_key")
+        return json.dumps({k: getattr(self, k) for k in fields})
+
+    @classmethod
+    def from_env(cls, text: str) -> S3Server:
+        """The server another process started (``to_env``); ``stop()`` does nothing."""
+        state = json.loads(text)
+        server = cls(state["port"], state["bucket"], None, Path(os.devnull))
+        server.host, server.access_key, server.secret_key = (
+            state["host"],
+            state["access_key"],
+            state["secret_key"],
+        )
+        return server
 
     def secrets(self) -> list[str]:
         """The secret key as it may be written: plain and URL-quoted."""
