@@ -256,3 +256,88 @@ def flow_child(uri: str, connector_name: str, workers: int, conn: Any) -> None:
 
         clear_connector_cache(close=True)
         conn.close()
+
+
+class ApiProbe:
+    """While a flow runs: ask the Prefect API what the UI's flow-run page asks, time it.
+
+    Every ``interval`` seconds a background thread finds the running ``flow`` run and
+    makes the page's calls: the flow run, its task runs, logs and artifacts, and the
+    run graph. Plain HTTP (urllib), as a browser would.
+    """
+
+    def __init__(self, api_url: str, flow: str = "solve-models", interval: float = 2.0) -> None:
+        self.api = api_url.rstrip("/")
+        self.flow, self.interval = flow, interval
+        self.latencies: dict[str, list[float]] = {}
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _call(self, what: str, path: str, body: dict | None = None) -> Any:
+        import urllib.request
+
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{self.api}{path}",
+            data=data,
+            method="GET" if body is None else "POST",
+            headers={"Content-Type": "application/json"},
+        )
+        start = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=60) as response:
+            payload = json.loads(response.read() or b"null")
+        self.latencies.setdefault(what, []).append(time.perf_counter() - start)
+        return payload
+
+    def _running_id(self) -> str | None:
+        body = {
+            "flow_runs": {"state": {"type": {"any_": ["RUNNING"]}}},
+            "flows": {"name": {"any_": [self.flow]}},
+            "sort": "START_TIME_DESC",
+            "limit": 1,
+        }
+        runs = self._call("find run", "/flow_runs/filter", body)
+        return runs[0]["id"] if runs else None
+
+    def _loop(self) -> None:
+        run_id = None
+        while not self._stop.wait(self.interval):
+            try:
+                run_id = run_id or self._running_id()
+                if run_id is None:
+                    continue
+                self._call("flow run", f"/flow_runs/{run_id}")
+                by_run = {"any_": [run_id]}
+                self._call("task runs", "/task_runs/filter",
+                           {"flow_runs": {"id": by_run}, "limit": 200})  # fmt: skip
+                self._call("logs", "/logs/filter",
+                           {"logs": {"flow_run_id": by_run}, "limit": 200})  # fmt: skip
+                self._call("artifacts", "/artifacts/filter",
+                           {"artifacts": {"flow_run_id": by_run}})  # fmt: skip
+                self._call("graph", f"/flow_runs/{run_id}/graph-v2")
+            except Exception as exc:  # noqa: BLE001 - recorded; the probe goes on
+                self.errors.append(f"{type(exc).__name__}: {exc}")
+
+    def __enter__(self) -> ApiProbe:
+        self._thread = threading.Thread(target=self._loop, name="api-probe", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"errors": self.errors[:5], "error_count": len(self.errors)}
+        for what, values in self.latencies.items():
+            ordered = sorted(values)
+            out[what] = {
+                "calls": len(values),
+                "median_s": round(ordered[len(ordered) // 2], 3),
+                "max_s": round(ordered[-1], 3),
+            }
+        page = [v for k, vs in self.latencies.items() if k != "find run" for v in vs]
+        out["max_s"] = round(max(page), 3) if page else None
+        return out

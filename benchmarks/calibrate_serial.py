@@ -88,6 +88,23 @@ def pair_reference(data: Any, names: list[str], noise: bool, single: float) -> d
     return {"single_s": single, "pair_s": max(walls), "ceiling": 2 * single / max(walls)}
 
 
+def two_processes(data: Any, names: list[str], noise: bool) -> dict[str, float]:
+    """``T_2proc``: the pure loop over all ``names``, split over two plain processes.
+
+    What two cores give for the whole job without Prefect, Dask or a store: the
+    models are dealt out alternately (so both halves are alike), both processes start
+    together after their imports and a warm-up, and the wall time is the slower one's.
+    """
+    import multiprocessing
+
+    halves = [names[0::2], names[1::2]]
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    with ctx.Pool(2, initializer=_set_barrier, initargs=(barrier,)) as pool:
+        walls = pool.map(_timed_pure, [(data, half, noise) for half in halves], chunksize=1)
+    return {"seconds": max(walls), "halves_s": walls}
+
+
 def print_drift(drift: dict[str, float], pair: dict[str, dict[str, float]]) -> None:
     """Print how the machine's speed moved during the run (the reference loops)."""
     print(
