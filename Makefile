@@ -40,17 +40,16 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check pastas_projects tests benchmarks
 	$(VENV)/bin/ruff format --check pastas_projects tests benchmarks
 
+# Each benchmark prints its tables and writes its JSON; benchmarks/RESULTS.md holds the
+# latest figures. The full set takes a few hours on two cores; bench-quick minutes.
+BENCHES := store calibrate user scaling transfer judge nightly retention queries
+
 bench: $(STAMP)
-	$(PY) -m benchmarks.bench_store --json bench_results/store.json
-	$(PY) -m benchmarks.bench_calibrate --json bench_results/calibrate.json
-	$(PY) -m benchmarks.bench_transfer --json bench_results/transfer.json
-	$(PY) -m benchmarks.bench_judge --json bench_results/judge.json
+	mkdir -p bench_results
+	for b in $(BENCHES); do $(PY) -m benchmarks.bench_$$b --json bench_results/$$b.json || exit 1; done
 
 bench-quick: $(STAMP)
-	$(PY) -m benchmarks.bench_store --quick
-	$(PY) -m benchmarks.bench_calibrate --quick
-	$(PY) -m benchmarks.bench_transfer --quick
-	$(PY) -m benchmarks.bench_judge --quick
+	for b in $(BENCHES); do $(PY) -m benchmarks.bench_$$b --quick || exit 1; done
 
 clean:
 	rm -rf $(VENV) pastas_data pastas_reports test-output .pytest_cache
