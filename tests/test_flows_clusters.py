@@ -141,7 +141,9 @@ def test_warm_cluster_is_used_by_commands_and_stopped(prefect_api_url, tmp_path,
     from typer.testing import CliRunner
 
     from pastas_projects.cli import app
+    from pastas_projects.flows._pictures import REPORTS_DIR_ENV
     from pastas_projects.flows.warm_cluster import cluster_status, find_warm_cluster
+    from pastas_projects.tasks.report import is_pending
 
     monkeypatch.setenv("PASTAS_PROJECTS_PREFECT_HOME", str(tmp_path / "home"))
     runner = CliRunner()
@@ -153,9 +155,17 @@ def test_warm_cluster_is_used_by_commands_and_stopped(prefect_api_url, tmp_path,
         status = runner.invoke(app, ["cluster", "status"])
         assert status.exit_code == 0 and warm.address in status.output
         block = lmdb_block(tmp_path)
+        monkeypatch.setenv(REPORTS_DIR_ENV, str(tmp_path / "reports"))
         summary = calibrate_flow(block, data=data_with_a_failure(2), workers=2)
         assert summary["cluster"] == warm.address and summary["workers"] == 1
         assert summary["solved"] == 2
+        # the run did not wait for its report: a worker writes it over the placeholder
+        report = Path(summary["artifacts"]["report_path"])
+        deadline = time.monotonic() + 120
+        while is_pending(report) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        page = report.read_text()
+        assert "data:image/png;base64," in page and "could not be written" not in page
         (worker,) = summary["accounting"]["solve"]["workers"].values()  # one warm worker
         assert worker["items"] == 3 and worker["busy_s"] > 0 and worker["cpu_s"] > 0
         again = runner.invoke(app, ["cluster", "start"])  # finds it, starts nothing

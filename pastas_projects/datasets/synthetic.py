@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from pydantic import Field
-from scipy.signal import lfilter
 
 from pastas_projects.datasets.collection import SeriesCollection
 from pastas_projects.datasets.examples import SOURCE, STATIONS, station_meteo, xy_metadata
@@ -216,4 +215,6 @@ def _exp_conv(
 
 def _ar1(x: np.ndarray, phi: float, y0: float) -> np.ndarray:
     """Return ``y`` with ``y[t] = phi y[t-1] + x[t]`` and ``y[-1] = y0``."""
+    from scipy.signal import lfilter  # here: slow to import, and the flows never call it
+
     return lfilter([1.0], [1.0, -phi], x, zi=[phi * y0])[0]

@@ -153,10 +153,9 @@ def flow_task_runner(
         and runner.follow_parameters
         and runner._client is None
     ):
-        if cluster_address is None:
-            warm = find_warm_cluster()
-            if warm is not None:
-                logger.info("using the warm cluster at %s (pastas-projects cluster)", warm.address)
-                cluster_address = warm.address
-        runner.configure(workers, threads_per_worker, cluster_address)
+        warm = find_warm_cluster() if cluster_address is None else None
+        if warm is not None:
+            logger.info("using the warm cluster at %s (pastas-projects cluster)", warm.address)
+            cluster_address = warm.address
+        runner.configure(workers, threads_per_worker, cluster_address, warm=warm is not None)
     return runner

@@ -14,6 +14,9 @@ server (``tests/test_ui_pictures.py`` keeps checking it):
   text in the tab; there the pictures show on the artifact's page (one click).
 - ``create_image_artifact`` needs a URL the browser can load and prints that URL
   under the image, so it is not used for pictures made here.
+- On the warm cluster the report is written by a worker after the run has ended,
+  so the command and the UI's run do not wait for it; until it is written its
+  address holds a page that reloads itself (``tasks/report.py``).
 - A link artifact is a link, and a browser does not open a ``file://`` link from a
   web page. The report of the run is written to a folder
   (``$PASTAS_PROJECTS_REPORTS_DIR``, default ``./pastas_reports`` of the process
@@ -107,6 +110,28 @@ CAPTIONS = {
 }
 
 
+def hand_report_to_warm_cluster(run: FlowRun, title: str, path: Path) -> bool:
+    """On the warm cluster: a placeholder at ``path`` now, the report by a worker later.
+
+    The run then ends without waiting for the report (``tasks/report.py`` says why).
+    Returns False, having done nothing, when the run is not on the warm cluster.
+    """
+    if not getattr(run.runner, "warm", False):
+        return False
+    from distributed import fire_and_forget
+
+    from pastas_projects.plotting.report import write_atomic
+    from pastas_projects.tasks.report import pending_page, write_report_later
+
+    write_atomic(path, pending_page(title))
+    future = run.runner.client.submit(
+        write_report_later, run.block, str(path), STATISTIC, key=f"report-{path.stem}", pure=False
+    )
+    fire_and_forget(future)
+    run.logger.info("the report is being written on the warm cluster: %s", path)
+    return True
+
+
 def publish_pictures(run: FlowRun, title: str, key_prefix: str) -> dict[str, str]:
     """Write the run's report and publish the pictures and the link as artifacts.
 
@@ -141,7 +166,9 @@ def publish_pictures(run: FlowRun, title: str, key_prefix: str) -> dict[str, str
             folder = reports_dir()
             if folder is not None:
                 stamp = time.strftime("%Y%m%dT%H%M%S")
-                path = write_report(project, folder / f"{prefix}-{stamp}.html", STATISTIC)
+                path = folder / f"{prefix}-{stamp}.html"
+                if not hand_report_to_warm_cluster(run, title, path):
+                    write_report(project, path, STATISTIC)
                 link = report_link(path)
                 made["report_path"] = str(path)
             pictures, notes = statistic_pictures(project, STATISTIC)

@@ -184,6 +184,10 @@ class PastasDaskTaskRunner(DaskTaskRunner):
     ----------
     start_seconds : float
         Time it took to start the local cluster (or connect to an existing one).
+    warm : bool
+        The cluster is this machine's warm cluster (``pastas-projects cluster
+        start``): it outlives the run, on this machine, so work the run hands it
+        after the last batch (the HTML report) goes on after the run ends.
 
     """
 
@@ -201,13 +205,21 @@ class PastasDaskTaskRunner(DaskTaskRunner):
         self.configure(workers, threads_per_worker, cluster_address)
 
     def configure(
-        self, workers: int = 2, threads_per_worker: int = 1, cluster_address: str | None = None
+        self,
+        workers: int = 2,
+        threads_per_worker: int = 1,
+        cluster_address: str | None = None,
+        warm: bool = False,
     ) -> PastasDaskTaskRunner:
-        """Choose the cluster; only before the first task is submitted."""
+        """Choose the cluster; only before the first task is submitted.
+
+        ``warm``: ``cluster_address`` is this machine's warm cluster.
+        """
         if self._client is not None:
             raise RuntimeError("the Dask cluster of this task runner has started already")
         self.workers, self.threads_per_worker = workers, threads_per_worker
         self.cluster_address = cluster_address
+        self.warm = warm and bool(cluster_address)
         if cluster_address:
             self.address = cluster_address
             self.cluster_class = self.resolved_cluster_class = None
