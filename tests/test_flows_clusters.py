@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from uuid import UUID
 
 import psutil
 import pytest
@@ -138,6 +139,8 @@ def test_existing_dask_cluster(prefect_api_url, tmp_path):
 @pytest.mark.slow
 def test_warm_cluster_is_used_by_commands_and_stopped(prefect_api_url, tmp_path, monkeypatch):
     """``cluster start``: later flow runs for the same Prefect API run on it."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
     from typer.testing import CliRunner
 
     from pastas_projects.cli import app
@@ -166,6 +169,16 @@ def test_warm_cluster_is_used_by_commands_and_stopped(prefect_api_url, tmp_path,
             time.sleep(0.5)
         page = report.read_text()
         assert "data:image/png;base64," in page and "could not be written" not in page
+        # ... after the pictures, which it added to the ended run
+        with get_client(sync_client=True) as client:
+            artifacts = client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[UUID(summary["flow_run_id"])])
+                )
+            )
+        (pictures,) = [a for a in artifacts if a.key == summary["artifacts"]["pictures"]]
+        assert "data:image/png;base64," in pictures.data
+        assert "data:image/png;base64," in pictures.description  # shown in the Artifacts tab
         (worker,) = summary["accounting"]["solve"]["workers"].values()  # one warm worker
         assert worker["items"] == 3 and worker["busy_s"] > 0 and worker["cpu_s"] > 0
         again = runner.invoke(app, ["cluster", "start"])  # finds it, starts nothing

@@ -14,8 +14,9 @@ server (``tests/test_ui_pictures.py`` keeps checking it):
   text in the tab; there the pictures show on the artifact's page (one click).
 - ``create_image_artifact`` needs a URL the browser can load and prints that URL
   under the image, so it is not used for pictures made here.
-- On the warm cluster the report is written by a worker after the run has ended,
-  so the command and the UI's run do not wait for it; until it is written its
+- On the warm cluster the pictures and the report are made by a worker after the
+  run has ended, so the command and the UI's run do not wait for them: the pictures
+  artifact joins the run a moment later, and until the report is written its
   address holds a page that reloads itself (``tasks/report.py``).
 - A link artifact is a link, and a browser does not open a ``file://`` link from a
   web page. The report of the run is written to a folder
@@ -39,14 +40,17 @@ from urllib.parse import quote
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 
 from pastas_projects.flows._common import FlowRun
+from pastas_projects.tasks.report import (
+    CAPTIONS,
+    REPORTS_URL_ENV,
+    STATISTIC,
+    pictures_description,
+    pictures_markdown,
+)
 
 REPORTS_DIR_ENV = "PASTAS_PROJECTS_REPORTS_DIR"
 """Folder the flows write their run's HTML report to (``off``: no report)."""
-REPORTS_URL_ENV = "PASTAS_PROJECTS_REPORTS_URL"
-"""Address where that folder is served, e.g. ``http://127.0.0.1:8765``."""
 DEFAULT_REPORTS_DIR = "pastas_reports"
-STATISTIC = "evp"
-"""The statistic the pictures show."""
 
 
 def reports_dir() -> Path | None:
@@ -67,68 +71,29 @@ def report_link(path: Path) -> str:
     return path.as_uri()
 
 
-def _image(png: bytes, caption: str) -> str:
-    import base64
+def hand_to_warm_cluster(
+    run: FlowRun, title: str, key: str, path: Path | None, link: str | None, served: bool
+) -> bool:
+    """On the warm cluster: the pictures and the report are made by a worker, later.
 
-    return f"![{caption}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
-
-
-def pictures_markdown(
-    title: str,
-    pictures: dict[str, bytes],
-    notes: list[str],
-    link: str | None,
-    served: bool,
-) -> str:
-    """Markdown with the pictures inline (``data:`` URLs) and the link to the report."""
-    lines = [f"# {title}: fit at a glance", ""]
-    if link:
-        how = (
-            "" if served else f" (a file on the flow's machine; set {REPORTS_URL_ENV} to serve it)"
-        )
-        lines += [f"**[Open the full report]({link})**{how}", ""]
-    for key in ("map", "histogram"):
-        if key in pictures:
-            lines += [_image(pictures[key], CAPTIONS[key]), "", f"_{CAPTIONS[key]}_", ""]
-    if notes:
-        lines += ["**Left out:**", ""] + [f"- {n}" for n in notes[:10]] + [""]
-    return "\n".join(lines)
-
-
-def pictures_description(title: str, pictures: dict[str, bytes]) -> str:
-    """The artifact's description: what the Artifacts tab shows on its card."""
-    text = f"{title}: {CAPTIONS['glance']}"
-    if "glance" in pictures:
-        text += "\n\n" + _image(pictures["glance"], CAPTIONS["glance"])
-    return text
-
-
-CAPTIONS = {
-    "map": "EVP (%) of each solved model at its oseries",
-    "histogram": "EVP (%): histogram and cumulative histogram",
-    "glance": "map and histogram of the fit (EVP %)",
-}
-
-
-def hand_report_to_warm_cluster(run: FlowRun, title: str, path: Path) -> bool:
-    """On the warm cluster: a placeholder at ``path`` now, the report by a worker later.
-
-    The run then ends without waiting for the report (``tasks/report.py`` says why).
-    Returns False, having done nothing, when the run is not on the warm cluster.
+    Writes the report's placeholder at ``path`` and hands the rest to a worker with
+    Dask's ``fire_and_forget``: the run ends without waiting (``tasks/report.py``
+    says why). Returns False, having done nothing, when the run is not on the warm
+    cluster.
     """
     if not getattr(run.runner, "warm", False):
         return False
     from distributed import fire_and_forget
+    from prefect.runtime import flow_run
 
-    from pastas_projects.plotting.report import write_atomic
-    from pastas_projects.tasks.report import pending_page, write_report_later
+    from pastas_projects.tasks.report import LaterWork, pending_page, publish_later
 
-    write_atomic(path, pending_page(title))
-    future = run.runner.client.submit(
-        write_report_later, run.block, str(path), STATISTIC, key=f"report-{path.stem}", pure=False
-    )
+    if path is not None:  # the worker replaces it atomically; nobody else writes it
+        path.write_bytes(pending_page(title))
+    work = LaterWork(str(flow_run.id), title, key, str(path) if path else None, link, served)
+    future = run.runner.client.submit(publish_later, run.block, work, key=f"{key}-{time.time_ns()}")
     fire_and_forget(future)
-    run.logger.info("the report is being written on the warm cluster: %s", path)
+    run.logger.info("the pictures and the report are being made on the warm cluster")
     return True
 
 
@@ -152,36 +117,38 @@ def publish_pictures(run: FlowRun, title: str, key_prefix: str) -> dict[str, str
 
     """
     from pastas_projects.flows._common import slug
-    from pastas_projects.plotting import statistic_pictures, write_report
 
     prefix = slug(key_prefix)
-    made: dict[str, str] = {}
-    project = run.block.get_project()
+    made: dict[str, str] = {"pictures": f"{prefix}-pictures"}
     link = path = None
-    notes: list[str] = []
-    pictures: dict[str, bytes] = {}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # what is left out is noted on the page itself
-            folder = reports_dir()
-            if folder is not None:
-                stamp = time.strftime("%Y%m%dT%H%M%S")
-                path = folder / f"{prefix}-{stamp}.html"
-                if not hand_report_to_warm_cluster(run, title, path):
-                    write_report(project, path, STATISTIC)
-                link = report_link(path)
-                made["report_path"] = str(path)
-            pictures, notes = statistic_pictures(project, STATISTIC)
-    except Exception as err:  # noqa: BLE001 - pictures are never worth failing a run
-        run.logger.warning("could not make the report or pictures: %s: %s", type(err).__name__, err)
-        notes.append(f"{type(err).__name__}: {err}")
+    folder = reports_dir()
+    if folder is not None:
+        path = folder / f"{prefix}-{time.strftime('%Y%m%dT%H%M%S')}.html"
+        link = report_link(path)
+        made["report_path"] = str(path)
     served = bool(os.environ.get(REPORTS_URL_ENV, "").strip())
-    made["pictures"] = f"{prefix}-pictures"
-    create_markdown_artifact(
-        pictures_markdown(title, pictures, notes, link, served),
-        key=made["pictures"],
-        description=pictures_description(title, pictures),
-    )
+    if not hand_to_warm_cluster(run, title, made["pictures"], path, link, served):
+        from pastas_projects.plotting import statistic_pictures, write_report
+
+        project = run.block.get_project()
+        notes: list[str] = []
+        pictures: dict[str, bytes] = {}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # what is left out is noted on the page itself
+                if path is not None:
+                    write_report(project, path, STATISTIC)
+                pictures, notes = statistic_pictures(project, STATISTIC)
+        except Exception as err:  # noqa: BLE001 - pictures are never worth failing a run
+            run.logger.warning(
+                "could not make the report or pictures: %s: %s", type(err).__name__, err
+            )
+            notes.append(f"{type(err).__name__}: {err}")
+        create_markdown_artifact(
+            pictures_markdown(title, pictures, notes, link, served),
+            key=made["pictures"],
+            description=pictures_description(title, pictures),
+        )
     if link is not None:
         made["report"] = f"{prefix}-report"
         create_link_artifact(
@@ -194,4 +161,4 @@ def publish_pictures(run: FlowRun, title: str, key_prefix: str) -> dict[str, str
     return made
 
 
-__all__ = ["publish_pictures", "report_link", "reports_dir"]
+__all__ = ["CAPTIONS", "REPORTS_URL_ENV", "publish_pictures", "report_link", "reports_dir"]

@@ -1,15 +1,17 @@
-"""A run's HTML report, written on a warm cluster's worker after the run has ended.
+"""A run's pictures and HTML report, made on a warm cluster's worker after the run.
 
-Rendering the report (the fit plots of the worst models above all) takes seconds.
-A flow run on the warm cluster (``pastas-projects cluster start``) does not wait
-for it: the flow writes :func:`pending_page` where its report link points, hands
-:func:`write_report_later` to a worker with Dask's ``fire_and_forget``, and ends.
-The command returns and the UI shows the run Completed; the page that reloads
-itself becomes the report a few seconds later. Without a warm cluster the local
-cluster ends with the run, so the flow writes the report itself before it ends.
+Making them (importing matplotlib and pastas, the map, the histogram, and the fit
+plots of the worst models above all) takes seconds that the models' results do not
+need. A flow run on the warm cluster (``pastas-projects cluster start``) does not
+wait for them: the flow writes :func:`pending_page` where its report link points,
+hands :func:`publish_later` to a worker with Dask's ``fire_and_forget``, and ends.
+The command returns and the UI shows the run Completed; the pictures artifact joins
+the run a moment later, and the page that reloads itself becomes the report. Without
+a warm cluster the local cluster ends with the run, so the flow makes both itself
+before it ends (``flows/_pictures.py``), with the same markdown (below).
 
-A plain function, not a Prefect task: it belongs to the run that has ended, and a
-task run after the flow run's end would have no run to report to.
+:func:`publish_later` is a plain function, not a Prefect task: it belongs to a run
+that has ended, so it adds its artifact to that run by the run's id.
 
 Examples
 --------
@@ -29,15 +31,75 @@ import html
 import logging
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 from pastas_projects.blocks import PastasStoreBlock
-from pastas_projects.plotting.report import write_atomic
 from pastas_projects.tasks._common import pipeline_project
 
 logger = logging.getLogger("pastas_projects.tasks")
 
 PENDING_MARK = "<!-- pastas-projects: report pending -->"
 """First line of a placeholder page: the report is still being written."""
+REPORTS_URL_ENV = "PASTAS_PROJECTS_REPORTS_URL"
+"""Address where the reports' folder is served, e.g. ``http://127.0.0.1:8765``."""
+STATISTIC = "evp"
+"""The statistic the pictures show and the report ranks the models by."""
+
+
+def _image(png: bytes, caption: str) -> str:
+    import base64
+
+    return f"![{caption}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
+
+
+def pictures_markdown(
+    title: str,
+    pictures: dict[str, bytes],
+    notes: list[str],
+    link: str | None,
+    served: bool,
+) -> str:
+    """Markdown with the pictures inline (``data:`` URLs) and the link to the report."""
+    lines = [f"# {title}: fit at a glance", ""]
+    if link:
+        how = (
+            "" if served else f" (a file on the flow's machine; set {REPORTS_URL_ENV} to serve it)"
+        )
+        lines += [f"**[Open the full report]({link})**{how}", ""]
+    for key in ("map", "histogram"):
+        if key in pictures:
+            lines += [_image(pictures[key], CAPTIONS[key]), "", f"_{CAPTIONS[key]}_", ""]
+    if notes:
+        lines += ["**Left out:**", ""] + [f"- {n}" for n in notes[:10]] + [""]
+    return "\n".join(lines)
+
+
+def pictures_description(title: str, pictures: dict[str, bytes]) -> str:
+    """The artifact's description: what the Artifacts tab shows on its card."""
+    text = f"{title}: {CAPTIONS['glance']}"
+    if "glance" in pictures:
+        text += "\n\n" + _image(pictures["glance"], CAPTIONS["glance"])
+    return text
+
+
+CAPTIONS = {
+    "map": "EVP (%) of each solved model at its oseries",
+    "histogram": "EVP (%): histogram and cumulative histogram",
+    "glance": "map and histogram of the fit (EVP %)",
+}
+
+
+class LaterWork(NamedTuple):
+    """What :func:`publish_later` makes for an ended flow run."""
+
+    flow_run_id: str
+    title: str
+    key: str
+    """Key of the pictures artifact."""
+    path: str | None
+    """The report's placeholder (None: no report)."""
+    link: str | None
+    served: bool
 
 
 def pending_page(title: str) -> bytes:
@@ -79,6 +141,8 @@ def write_report_later(block: PastasStoreBlock, path: str, statistic: str) -> st
         ``path``.
 
     """
+    from pastas_projects.plotting.report import write_atomic
+
     try:
         _, project = pipeline_project(block)
         with warnings.catch_warnings():
@@ -92,4 +156,55 @@ def write_report_later(block: PastasStoreBlock, path: str, statistic: str) -> st
     return path
 
 
-__all__ = ["PENDING_MARK", "is_pending", "pending_page", "write_report_later"]
+def publish_later(block: PastasStoreBlock, work: LaterWork) -> None:
+    """On a worker: the pictures artifact of an ended run, then its report.
+
+    Nothing here raises: what cannot be made is logged, noted in the artifact, and
+    the report's page says what went wrong.
+    """
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import ArtifactCreate
+
+    from pastas_projects.plotting import statistic_pictures
+
+    pictures: dict[str, bytes] = {}
+    notes: list[str] = []
+    try:
+        _, project = pipeline_project(block)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # what is left out is noted on the page itself
+            pictures, notes = statistic_pictures(project, STATISTIC)
+    except Exception as err:  # noqa: BLE001 - pictures are never worth an error
+        logger.warning("could not make the pictures: %s: %s", type(err).__name__, err)
+        notes.append(f"{type(err).__name__}: {err}")
+    artifact = ArtifactCreate(
+        type="markdown",
+        key=work.key,
+        description=pictures_description(work.title, pictures),
+        flow_run_id=UUID(work.flow_run_id),
+        data=pictures_markdown(work.title, pictures, notes, work.link, work.served),
+    )
+    try:
+        with get_client(sync_client=True) as client:
+            client.create_artifact(artifact)
+    except Exception as err:  # noqa: BLE001 - the report still gets written
+        logger.warning("could not publish the pictures: %s: %s", type(err).__name__, err)
+    if work.path is not None:
+        write_report_later(block, work.path, STATISTIC)
+
+
+__all__ = [
+    "CAPTIONS",
+    "PENDING_MARK",
+    "REPORTS_URL_ENV",
+    "STATISTIC",
+    "LaterWork",
+    "is_pending",
+    "pending_page",
+    "pictures_description",
+    "pictures_markdown",
+    "publish_later",
+    "write_report_later",
+]
