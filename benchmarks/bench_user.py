@@ -21,6 +21,9 @@ has returned; the next command starts only when that report is written (its extr
 time is reported as ``report after``), so the report never competes with the
 peer's run.
 
+Size 2 (``--sizes 2,100,...``) shows each side's fixed cost; beside it, a whole
+process that runs one empty Prefect flow shows Prefect's own share of that cost.
+
 At one size (300 by default) it also times a run of the ``solve-models`` deployment
 triggered over the Prefect API, what the UI's Run button does, from the request to
 the run's Completed state (``pastas-projects serve`` serving it, the warm cluster
@@ -173,6 +176,23 @@ def deployment_rounds(
         log.close()
 
 
+EMPTY_FLOW = """
+from prefect import flow
+@flow(persist_result=False)
+def empty():
+    return 0
+empty()
+"""
+"""Prefect's floor: a process that imports Prefect and runs an empty flow run."""
+
+
+def fixed_floor(env: dict[str, str], count: int) -> dict[str, Any]:
+    """Seconds of a whole process that runs one empty Prefect flow (median of ``count``)."""
+    values = [timed([sys.executable, "-c", EMPTY_FLOW], env)[0] for _ in range(count)]
+    print(f"  an empty Prefect flow run, whole process: {statistics.median(values):.1f} s")
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
 COLUMNS = {"ours s": "ours", "pastastore s": "peer", "pastastore/ours": "ratio",
            "report after s": "report_after"}  # fmt: skip
 
@@ -197,6 +217,7 @@ def run(args: Any) -> dict[str, Any]:
     os.environ.update(env)
     results: dict[str, Any] = {"sizes": {}, "server_start_s": server.startup_seconds}
     try:
+        results["empty_flow"] = fixed_floor(env, args.rounds)
         for n in sizes:
             data = synthetic(n, args.seed)
             ours_uri, peer_uri = f"lmdb://{tmp / f'ours_{n}'}", f"lmdb://{tmp / f'peer_{n}'}"
