@@ -187,7 +187,8 @@ class PastasDaskTaskRunner(DaskTaskRunner):
     warm : bool
         The cluster is this machine's warm cluster (``pastas-projects cluster
         start``): it outlives the run, on this machine, so work the run hands it
-        after the last batch (the HTML report) goes on after the run ends.
+        after the last batch (the pictures and the HTML report) goes on after the
+        run ends.
 
     """
 
