@@ -42,7 +42,7 @@ lint: $(STAMP)
 
 # Each benchmark prints its tables and writes its JSON; benchmarks/RESULTS.md holds the
 # latest figures. The full set takes a few hours on two cores; bench-quick minutes.
-BENCHES := store calibrate user scaling transfer judge nightly retention queries
+BENCHES := store calibrate user scaling build firstbatch cli transfer judge nightly retention queries
 
 bench: $(STAMP)
 	mkdir -p bench_results
