@@ -104,7 +104,7 @@ def demo_calibrate(tmp: Path, rounds: int, n_synthetic: int, workers: int) -> li
         start = time.perf_counter()
         summary = calibrate_flow(block, data=data, workers=workers)  # as the demo: no noise
         wall = time.perf_counter() - start
-        steps = {k: v["seconds"] for k, v in summary["accounting"].items()}
+        steps = {k: v["seconds"] for k, v in summary["accounting"].items() if isinstance(v, dict)}
         runs.append({"wall_s": wall, "steps": steps, "solved": summary["solved"],
                      "cluster_s": summary.get("cluster_seconds")})  # fmt: skip
         print(f"  demo calibrate round {r + 1}: " + ", ".join(
@@ -150,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     print("1. rebuild vs build", flush=True)
     data = synthetic(args.n, args.seed)
     results["rebuild"] = rebuild_vs_build(data, f"lmdb://{tmp / 'models'}", not args.no_noise)
+    rb = results["rebuild"]
+    print(f"  build {rb['build_ms']:.1f} ms, rebuild {rb['rebuild_ms']:.1f} ms", flush=True)
     print("2. the demo's calibrate", flush=True)
     server = start_server(home=tmp / "prefect", timeout=180)
     set_api_url(server.api_url)
