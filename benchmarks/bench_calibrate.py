@@ -73,13 +73,7 @@ def run_peer(data: Any, uri: str, noise: bool, workers: int) -> dict[str, Any]:
     prepare = time.perf_counter() - start
     with parts.RssSampler(os.getpid()) as rss:
         start = time.perf_counter()
-        pstore.solve_models(
-            parallel=True,
-            max_workers=workers,
-            progressbar=False,
-            report=False,
-            ignore_solve_errors=True,
-        )
+        parts.solve_pastastore(pstore, workers)
         seconds = time.perf_counter() - start
     check = list(data.oseries)[:: max(1, len(data.oseries) // 50)]  # read back ~50 models
     params = pd.DataFrame({n: pstore.get_models(n).parameters["optimal"] for n in check}).T

@@ -64,13 +64,7 @@ def run_peer(first: Any, newest: dict[str, pd.Series], uri: str, workers: int) -
     """pastastore: fill, solve all (untimed); then update and re-solve all (timed)."""
     start = time.perf_counter()
     pstore = parts.fill_pastastore(uri, "bench_peer", first, noise=True)
-    pstore.solve_models(
-        parallel=True,
-        max_workers=workers,
-        progressbar=False,
-        report=False,
-        ignore_solve_errors=True,
-    )
+    parts.solve_pastastore(pstore, workers)
     prepare = time.perf_counter() - start
     ends = {n: first.oseries[n].index[-1] for n in first.oseries} | {
         n: s.index[-1] for n, s in newest.items()
@@ -79,14 +73,7 @@ def run_peer(first: Any, newest: dict[str, pd.Series], uri: str, workers: int) -
     start = time.perf_counter()
     for name, rows in newest.items():
         pstore.update_oseries(rows, name, force=True)
-    pstore.solve_models(
-        parallel=True,
-        max_workers=workers,
-        progressbar=False,
-        report=False,
-        ignore_solve_errors=True,
-        tmax=tmax,
-    )
+    parts.solve_pastastore(pstore, workers, tmax=tmax)
     seconds = time.perf_counter() - start
     checked = list(newest)[:20]
     ends_seen = {n: pstore.get_models(n).observations().index[-1] for n in checked}

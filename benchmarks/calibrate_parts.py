@@ -126,6 +126,18 @@ def fill_pastastore(uri: str, connector_name: str, data: Any, noise: bool) -> An
     return pstore
 
 
+def solve_pastastore(pstore: Any, workers: int, **kwargs: Any) -> None:
+    """pastastore's parallel solve, as its users call it, without progress bar or report."""
+    pstore.solve_models(
+        parallel=True,
+        max_workers=workers,
+        progressbar=False,
+        report=False,
+        ignore_solve_errors=True,
+        **kwargs,
+    )
+
+
 # ---------------------------------------------------------------------- accuracy
 def recovery(fitted: pd.DataFrame, true: pd.DataFrame) -> dict[str, Any]:
     """Share of models whose fitted parameters are all within :data:`TOLERANCE`.
