@@ -83,6 +83,11 @@ def test_prune_applies_the_retention_policy(store, tmp_path):
     assert "Kept the last 2 versions of every item:" in result.output
     assert re.search(r"oseries\s+3 old versions deleted", result.output), result.output
     assert len(pr.db.list_versions("oseries", "syn_00002")) == 2
+    result = invoke("prune", "--store", uri, "--keep-last", "1", "--keep-days", "1")
+    assert "Kept the last 1 version of every item and every version younger than 1 day:" in (
+        result.output
+    ), result.output
+    assert len(pr.db.list_versions("oseries", "syn_00002")) == 2  # both younger than a day
     pd.testing.assert_series_equal(
         pr.db.get_oseries("syn_00002"), head.iloc[:-1].rename("syn_00002")
     )

@@ -166,10 +166,15 @@ def prune(
         typer.echo(f"{type(project.db.conn).__name__} keeps no versions: nothing to prune.")
         return
     deleted = project.db.apply_retention(keep_last, keep_days, library or None)
-    rows = [(lib, f"{count} old versions deleted") for lib, count in deleted.items()]
-    days = f" and every version younger than {keep_days:g} days" if keep_days else ""
-    typer.echo(f"Kept the last {keep_last} versions of every item{days}:")
+    rows = [(lib, f"{count} old {_versions(count)} deleted") for lib, count in deleted.items()]
+    unit = "day" if keep_days == 1 else "days"
+    days = f" and every version younger than {keep_days:g} {unit}" if keep_days else ""
+    typer.echo(f"Kept the last {keep_last} {_versions(keep_last)} of every item{days}:")
     echo_table(rows)
+
+
+def _versions(count: int) -> str:
+    return "version" if count == 1 else "versions"
 
 
 # ---------------------------------------------------------------------- status
